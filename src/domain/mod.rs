@@ -1,0 +1,12 @@
+//! The rules of Switchboard: what a valid value is, how prices are computed,
+//! which states an entity may be in. This layer knows nothing of GraphQL or
+//! DynamoDB; the edge parses client input into these types and the store
+//! persists them, so an invalid value cannot travel past the edge.
+
+pub mod currency;
+pub mod error;
+pub mod page;
+pub mod pricing_tier;
+pub mod text;
+
+pub use error::InvalidInput;

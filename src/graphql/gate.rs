@@ -1,0 +1,244 @@
+//! The checks every document passes before it runs, as one async-graphql
+//! extension:
+//! - parse and validation failures get stable codes
+//!   (`GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`,
+//!   `QUERY_TOO_COMPLEX` for depth and complexity);
+//! - alias and field counts are limited. async-graphql's own complexity
+//!   limit does not count `__typename`, so a thousand aliases of it would
+//!   pass; here every selection counts, fragments expanded;
+//! - the operation name is recorded on the request's log span.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+};
+use async_graphql::{
+    Name, Positioned, Response, ServerError, ServerResult, ValidationResult, Variables,
+};
+
+use super::error::Code;
+use crate::config::Limits;
+
+/// Factory for the gate; holds the configured limits.
+pub struct Gate {
+    limits: Limits,
+}
+
+impl Gate {
+    /// A gate enforcing `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Self { limits }
+    }
+}
+
+impl ExtensionFactory for Gate {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GateExtension {
+            limits: self.limits,
+        })
+    }
+}
+
+struct GateExtension {
+    limits: Limits,
+}
+
+/// Sets `extensions.code` on an error that has none yet.
+pub fn with_code(mut err: ServerError, code: Code) -> ServerError {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if !has_code {
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
+    }
+    err
+}
+
+fn too_complex(message: String) -> ServerError {
+    with_code(ServerError::new(message, None), Code::QueryTooComplex)
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for GateExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, Code::GraphqlParseFailed))?;
+        let shape = Shape::measure(&document, self.limits.max_fields);
+        if shape.fields > self.limits.max_fields {
+            return Err(too_complex(format!(
+                "the query selects more than {} fields",
+                self.limits.max_fields
+            )));
+        }
+        if shape.aliases > self.limits.max_aliases {
+            return Err(too_complex(format!(
+                "the query uses more than {} aliases",
+                self.limits.max_aliases
+            )));
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let code = if e.message.starts_with("Query is too complex")
+                        || e.message.starts_with("Query is nested too deep")
+                    {
+                        Code::QueryTooComplex
+                    } else {
+                        Code::GraphqlValidationFailed
+                    };
+                    with_code(e, code)
+                })
+                .collect()
+        })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        tracing::Span::current().record("operation", operation_name.unwrap_or("(anonymous)"));
+        next.run(ctx, operation_name).await
+    }
+}
+
+/// How many fields and aliases a document selects, fragments expanded.
+/// Counting stops once `cap` fields are exceeded, so a fragment bomb costs
+/// no more than the limit.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Shape {
+    fields: usize,
+    aliases: usize,
+}
+
+impl Shape {
+    fn measure(document: &ExecutableDocument, cap: usize) -> Self {
+        let mut walker = Walker {
+            fragments: &document.fragments,
+            shape: Self::default(),
+            cap,
+            stack: Vec::new(),
+        };
+        for (_, operation) in document.operations.iter() {
+            walker.walk(&operation.node.selection_set.node);
+        }
+        walker.shape
+    }
+}
+
+struct Walker<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    shape: Shape,
+    cap: usize,
+    stack: Vec<&'a Name>,
+}
+
+impl<'a> Walker<'a> {
+    fn walk(&mut self, set: &'a SelectionSet) {
+        for selection in &set.items {
+            if self.shape.fields > self.cap {
+                return;
+            }
+            match &selection.node {
+                Selection::Field(field) => {
+                    self.shape.fields += 1;
+                    if field.node.alias.is_some() {
+                        self.shape.aliases += 1;
+                    }
+                    self.walk(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => {
+                    self.walk(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    // A cycle is a validation error reported later; just
+                    // do not follow it.
+                    if self.stack.contains(&name) {
+                        continue;
+                    }
+                    if let Some(fragment) = self.fragments.get(name) {
+                        self.stack.push(name);
+                        self.walk(&fragment.node.selection_set.node);
+                        self.stack.pop();
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(query: &str) -> Shape {
+        Shape::measure(&async_graphql::parser::parse_query(query).unwrap(), 10_000)
+    }
+
+    #[test]
+    fn typename_and_aliases_count() {
+        let s = shape("{ a: __typename b: __typename __typename }");
+        assert_eq!(
+            s,
+            Shape {
+                fields: 3,
+                aliases: 2
+            }
+        );
+    }
+
+    #[test]
+    fn fragments_are_expanded_each_time_they_are_spread() {
+        let s = shape("{ x { ...F } y: x { ...F } } fragment F on T { a b }");
+        assert_eq!(
+            s,
+            Shape {
+                fields: 6,
+                aliases: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_fragment_bomb_stops_at_the_cap() {
+        let mut query = String::from("{ ...F0 }");
+        for i in 0..30 {
+            query.push_str(&format!(
+                " fragment F{i} on Q {{ ...F{} ...F{} }}",
+                i + 1,
+                i + 1
+            ));
+        }
+        query.push_str(" fragment F30 on Q { __typename }");
+        let document = async_graphql::parser::parse_query(&query).unwrap();
+        let s = Shape::measure(&document, 500);
+        assert!(s.fields > 500 && s.fields < 1000, "{s:?}");
+    }
+}

@@ -1,0 +1,50 @@
+//! The GraphQL schema: one part per entity, merged into the `Query` and
+//! `Mutation` roots. [`schema_builder`] needs no data, so the SDL export
+//! and the server build the very same schema.
+
+pub mod error;
+pub mod gate;
+pub mod guard;
+pub mod input;
+pub mod pricing_tiers;
+pub mod scalars;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::config::Config;
+use crate::store::Store;
+use pricing_tiers::{PricingTierMutation, PricingTierQuery};
+
+/// Every query, merged from the entity modules.
+#[derive(MergedObject, Default)]
+pub struct Query(PricingTierQuery);
+
+/// Every mutation, merged from the entity modules.
+#[derive(MergedObject, Default)]
+pub struct Mutation(PricingTierMutation);
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema's types without any runtime data or limits.
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// The schema the server runs: with the store, the limits and the gate.
+pub fn build_schema(store: Store, config: &Config) -> AppSchema {
+    let mut builder = schema_builder()
+        .data(store)
+        .limit_depth(config.limits.max_depth)
+        .limit_complexity(config.limits.max_complexity)
+        .extension(gate::Gate::new(config.limits));
+    if !config.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema in SDL, as exported to `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

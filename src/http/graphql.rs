@@ -1,0 +1,329 @@
+//! `GET` and `POST /graphql`, following the GraphQL-over-HTTP spec.
+//!
+//! The stock async-graphql integration is not used because it answers
+//! `Accept: application/json` with the other media type, accepts batches,
+//! runs mutations over GET, reads `text/plain` bodies as JSON and has no
+//! body cap. Here: one operation per request; mutations only over POST
+//! (405 otherwise); bodies only as `application/json` (415 otherwise, which
+//! also blocks cross-site form posts); bodies over the limit get 413; every
+//! request needs a valid bearer token (401 otherwise); and every error in
+//! the response carries a stable `extensions.code`.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ServerError, Variables};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::graphiql;
+use super::negotiate::{Format, is_json_body, negotiate, wants_html};
+use crate::auth::AuthError;
+use crate::graphql::error::{Code, INTERNAL_MESSAGE};
+use crate::graphql::gate::with_code;
+
+/// A response carrying only request-level errors, with `format`'s media type.
+fn error_response(status: StatusCode, format: Format, code: Code, message: &str) -> Response {
+    let body = json!({
+        "errors": [{"message": message, "extensions": {"code": code.as_str()}}]
+    });
+    json_response(status, format, &body)
+}
+
+fn json_response(status: StatusCode, format: Format, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    (
+        status,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        )],
+        bytes,
+    )
+        .into_response()
+}
+
+fn unauthorized(format: Format, err: &AuthError) -> Response {
+    let mut response = error_response(
+        StatusCode::UNAUTHORIZED,
+        format,
+        Code::Unauthenticated,
+        &err.to_string(),
+    );
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn bad_request(format: Format, message: &str) -> Response {
+    error_response(StatusCode::BAD_REQUEST, format, Code::BadRequest, message)
+}
+
+/// `POST /graphql` with a JSON body `{query, operationName?, variables?,
+/// extensions?}`.
+pub async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(format) = negotiate(&parts.headers) else {
+        return not_acceptable();
+    };
+    if !is_json_body(&parts.headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format,
+            Code::UnsupportedMediaType,
+            "the request body must be `Content-Type: application/json`",
+        );
+    }
+    let limit = state.limits.max_body_bytes;
+    let declared_too_large = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|length| length > limit);
+    if declared_too_large {
+        return too_large(format, limit);
+    }
+    let bytes = match read_body(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => return too_large(format, limit),
+        Err(BodyError::Unreadable) => {
+            return bad_request(format, "the request body could not be read");
+        }
+    };
+    let principal = match state.verifier.authenticate(&parts.headers) {
+        Ok(principal) => principal,
+        Err(err) => return unauthorized(format, &err),
+    };
+    let graphql_request = match parse_post_body(&bytes) {
+        Ok(request) => request,
+        Err(message) => return bad_request(format, message),
+    };
+    execute(&state, graphql_request.data(principal), format).await
+}
+
+/// `GET /graphql?query=…&variables=…&operationName=…` for queries; GraphiQL
+/// for a browser that asks for HTML without a query.
+pub async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let params: HashMap<String, String> =
+        match serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()) {
+            Ok(params) => params,
+            Err(_) => return bad_request(Format::Json, "the query string is malformed"),
+        };
+    if !params.contains_key("query") && wants_html(&parts.headers) {
+        return graphiql::page(&parts).into_response();
+    }
+    let Some(format) = negotiate(&parts.headers) else {
+        return not_acceptable();
+    };
+    let principal = match state.verifier.authenticate(&parts.headers) {
+        Ok(principal) => principal,
+        Err(err) => return unauthorized(format, &err),
+    };
+    let graphql_request = match parse_get_params(params) {
+        Ok(request) => request,
+        Err(message) => return bad_request(format, message),
+    };
+    if selects_mutation(&graphql_request) {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format,
+            Code::MethodNotAllowed,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, graphql_request.data(principal), format).await
+}
+
+fn not_acceptable() -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        Format::Json,
+        Code::NotAcceptable,
+        "this server responds with application/json or application/graphql-response+json",
+    )
+}
+
+fn too_large(format: Format, limit: usize) -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format,
+        Code::PayloadTooLarge,
+        &format!("the request body is larger than {limit} bytes"),
+    )
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Unreadable),
+    }
+}
+
+fn parse_post_body(bytes: &[u8]) -> Result<async_graphql::Request, &'static str> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|_| "the request body is not valid JSON")?;
+    match value {
+        Value::Object(fields) => request_from_fields(fields),
+        Value::Array(_) => {
+            Err("batched requests are not supported; send one operation per request")
+        }
+        _ => Err("the request body must be a JSON object"),
+    }
+}
+
+fn request_from_fields(
+    mut fields: Map<String, Value>,
+) -> Result<async_graphql::Request, &'static str> {
+    let query = match fields.remove("query") {
+        Some(Value::String(query)) => query,
+        Some(_) => return Err("`query` must be a string"),
+        None => return Err("the request has no `query`"),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match fields.remove("operationName") {
+        Some(Value::String(name)) => request = request.operation_name(name),
+        Some(Value::Null) | None => {}
+        Some(_) => return Err("`operationName` must be a string"),
+    }
+    match fields.remove("variables") {
+        Some(value @ Value::Object(_)) => request = request.variables(Variables::from_json(value)),
+        Some(Value::Null) | None => {}
+        Some(_) => return Err("`variables` must be an object"),
+    }
+    match fields.remove("extensions") {
+        Some(Value::Object(map)) => {
+            for (key, value) in map {
+                if let Ok(value) = async_graphql::Value::from_json(value) {
+                    request.extensions.insert(key, value);
+                }
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(_) => return Err("`extensions` must be an object"),
+    }
+    Ok(request)
+}
+
+fn parse_get_params(
+    mut params: HashMap<String, String>,
+) -> Result<async_graphql::Request, &'static str> {
+    let mut fields = Map::new();
+    if let Some(query) = params.remove("query") {
+        fields.insert("query".into(), Value::String(query));
+    }
+    if let Some(name) = params.remove("operationName").filter(|n| !n.is_empty()) {
+        fields.insert("operationName".into(), Value::String(name));
+    }
+    for key in ["variables", "extensions"] {
+        if let Some(raw) = params.remove(key).filter(|v| !v.is_empty()) {
+            let value = serde_json::from_str(&raw).map_err(|_| match key {
+                "variables" => "`variables` must be a JSON object",
+                _ => "`extensions` must be a JSON object",
+            })?;
+            fields.insert(key.into(), value);
+        }
+    }
+    request_from_fields(fields)
+}
+
+/// Whether the operation a GET request would run is a mutation (or
+/// subscription). A document that does not parse is left to the executor,
+/// which reports the parse error.
+fn selects_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let operation = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|op| op.node.ty != OperationType::Query)
+}
+
+/// Runs the request and renders the response. A response whose errors all
+/// came before execution (parse, validation, limits) is a request error:
+/// it has no `data` entry and, for `application/graphql-response+json`,
+/// status 400.
+async fn execute(state: &AppState, request: async_graphql::Request, format: Format) -> Response {
+    let response = state.schema.execute(request).await;
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let errors: Vec<ServerError> = response
+        .errors
+        .into_iter()
+        .map(|e| ensure_code(e, request_error))
+        .collect();
+    let mut body = Map::new();
+    if !request_error {
+        body.insert(
+            "data".into(),
+            response.data.into_json().unwrap_or(Value::Null),
+        );
+    }
+    if !errors.is_empty() {
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&errors).unwrap_or(Value::Null),
+        );
+    }
+    if !response.extensions.is_empty() {
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
+        );
+    }
+    let status = if request_error && format == Format::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, format, &Value::Object(body))
+}
+
+/// Gives a code to an error that reached here without one: a request-level
+/// error is a validation failure (an unknown operation name, say); an
+/// argument that failed to coerce is bad input; anything else is internal,
+/// logged in full and reported generically.
+fn ensure_code(err: ServerError, request_error: bool) -> ServerError {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return err;
+    }
+    if request_error {
+        return with_code(err, Code::GraphqlValidationFailed);
+    }
+    if err.message.starts_with("Failed to parse") || err.message.starts_with("Invalid value") {
+        return with_code(err, Code::BadUserInput);
+    }
+    tracing::error!(error = %err.message, path = ?err.path, "uncoded resolver error");
+    let mut generic = ServerError::new(INTERNAL_MESSAGE, None);
+    generic.locations = err.locations;
+    generic.path = err.path;
+    with_code(generic, Code::InternalServerError)
+}

@@ -1,0 +1,127 @@
+//! The HTTP edge: one [`router`] for every way a request arrives
+//! (`axum::serve` locally, `lambda_http::run` on Lambda, `oneshot` in
+//! tests), so there is no behaviour that differs between them.
+//!
+//! Routes: `POST`/`GET /graphql`, GraphiQL at `/` (and at `/graphql` for
+//! browsers), its assets under `/graphiql/`, and `GET /health`.
+
+pub mod graphiql;
+pub mod graphql;
+pub mod negotiate;
+pub mod stage;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::HeaderValue;
+use lambda_http::RequestExt as _;
+use lambda_http::request::RequestContext;
+use tracing::Instrument as _;
+
+use crate::auth::TokenVerifier;
+use crate::config::{Config, Limits};
+use crate::graphql::{AppSchema, build_schema};
+use crate::store::Store;
+
+/// Everything a request handler needs, built once per process.
+#[derive(Clone)]
+pub struct AppState {
+    /// The executable schema (it holds the store).
+    pub schema: AppSchema,
+    /// Checks bearer tokens.
+    pub verifier: Arc<TokenVerifier>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// State for `config` over `store`.
+    pub fn new(config: &Config, store: Store) -> Self {
+        Self {
+            schema: build_schema(store, config),
+            verifier: Arc::new(TokenVerifier::new(&config.jwt)),
+            limits: config.limits,
+        }
+    }
+}
+
+/// The one router: routes behind the edge middleware (request id, log span,
+/// stage prefix), which runs before routing so stripped paths match.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(graphiql::index))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route(
+            &format!("{}/{{file}}", graphiql::ASSET_PREFIX),
+            get(graphiql::asset),
+        )
+        .route("/health", get(health))
+        .with_state(state);
+    let edge = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(edge))
+        .service(routes);
+    Router::new().fallback_service(edge)
+}
+
+/// `GET /health`: liveness only; it touches no dependency.
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// The id of a request: API Gateway's, a valid incoming `x-request-id`, or
+/// a fresh UUIDv7.
+fn request_id(request: &Request) -> String {
+    let from_gateway = request.request_context_ref().and_then(|ctx| match ctx {
+        RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+        RequestContext::ApiGatewayV1(ctx) => ctx.request_id.clone(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    });
+    from_gateway
+        .or_else(|| {
+            request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| {
+                    !v.is_empty()
+                        && v.len() <= 128
+                        && v.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                })
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+async fn edge(request: Request, next: Next) -> Response {
+    let request = stage::strip_stage_prefix(request);
+    let id = request_id(&request);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        operation = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let mut response = next.run(request).await;
+        tracing::info!(
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request completed"
+        );
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,90 @@
+//! Errors of the store layer.
+//!
+//! Policy: a condition that failed becomes a precise, client-meaningful
+//! variant (`Conflict` naming the field, `NotFound`, `FailedPrecondition`);
+//! anything else from the SDK is classified as `Unavailable` (network,
+//! throttling, DynamoDB 5xx: worth retrying) or `Internal` (a bug or a
+//! misconfiguration). The SDK error is kept as the source for the logs and
+//! never reaches a client.
+
+use std::error::Error as StdError;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+type Source = Box<dyn StdError + Send + Sync>;
+
+/// What can go wrong when reading or writing the table.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item to change does not exist.
+    #[error("{entity} `{id}` was not found")]
+    NotFound {
+        /// Kind of entity, as the API names it.
+        entity: &'static str,
+        /// The identifier that was looked up.
+        id: String,
+    },
+    /// A uniqueness or version condition failed, or concurrent writes kept
+    /// colliding.
+    #[error("{message}")]
+    Conflict {
+        /// The input field whose value collided (`input.name`,
+        /// `expectedVersion`), when one field is to blame.
+        field: Option<&'static str>,
+        /// What collided.
+        message: String,
+    },
+    /// The write is not allowed in the current state of the data.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A pagination cursor that this service did not issue.
+    #[error("the cursor is not valid")]
+    InvalidCursor,
+    /// DynamoDB cannot be reached or is throttling; the client may retry.
+    #[error("the data store is temporarily unavailable")]
+    Unavailable(#[source] Source),
+    /// A fault that retrying will not fix.
+    #[error("internal store error")]
+    Internal(#[source] Source),
+}
+
+impl StoreError {
+    /// An internal error carrying `detail` for the logs.
+    pub(crate) fn internal(detail: impl Into<Source>) -> Self {
+        Self::Internal(detail.into())
+    }
+}
+
+/// Error codes DynamoDB uses for throttling and transient server faults.
+const TRANSIENT_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// Classifies an SDK error as unavailable (transient) or internal.
+pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(ctx) => ctx
+            .err()
+            .code()
+            .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+        _ => false,
+    };
+    let source: Source = Box::new(err);
+    if transient {
+        StoreError::Unavailable(source)
+    } else {
+        StoreError::Internal(source)
+    }
+}
