@@ -288,7 +288,7 @@ mod tests {
     fn very_long_calls_do_not_overflow() {
         assert_eq!(
             cost(rate("1000000", 3600, 0), i64::from(i32::MAX)),
-            "35791416000000.0000"
+            "35791440000000.0000"
         );
     }
 

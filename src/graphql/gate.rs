@@ -27,12 +27,18 @@ use crate::config::Limits;
 /// Factory for the gate; holds the configured limits.
 pub struct Gate {
     limits: Limits,
+    introspection: bool,
 }
 
 impl Gate {
-    /// A gate enforcing `limits`.
-    pub fn new(limits: Limits) -> Self {
-        Self { limits }
+    /// A gate enforcing `limits`; with `introspection` off, documents that
+    /// ask for `__schema` or `__type` are refused with a clear error instead
+    /// of the silent `null` async-graphql would give.
+    pub fn new(limits: Limits, introspection: bool) -> Self {
+        Self {
+            limits,
+            introspection,
+        }
     }
 }
 
@@ -40,12 +46,14 @@ impl ExtensionFactory for Gate {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(GateExtension {
             limits: self.limits,
+            introspection: self.introspection,
         })
     }
 }
 
 struct GateExtension {
     limits: Limits,
+    introspection: bool,
 }
 
 /// Sets `extensions.code` on an error that has none yet.
@@ -92,6 +100,12 @@ impl Extension for GateExtension {
                 self.limits.max_aliases
             )));
         }
+        if shape.introspects && !self.introspection {
+            return Err(with_code(
+                ServerError::new("introspection is disabled on this server", None),
+                Code::GraphqlValidationFailed,
+            ));
+        }
         Ok(document)
     }
 
@@ -135,6 +149,7 @@ impl Extension for GateExtension {
 struct Shape {
     fields: usize,
     aliases: usize,
+    introspects: bool,
 }
 
 impl Shape {
@@ -168,6 +183,10 @@ impl<'a> Walker<'a> {
             match &selection.node {
                 Selection::Field(field) => {
                     self.shape.fields += 1;
+                    let name = field.node.name.node.as_str();
+                    if name == "__schema" || name == "__type" {
+                        self.shape.introspects = true;
+                    }
                     if field.node.alias.is_some() {
                         self.shape.aliases += 1;
                     }
@@ -205,25 +224,15 @@ mod tests {
     #[test]
     fn typename_and_aliases_count() {
         let s = shape("{ a: __typename b: __typename __typename }");
-        assert_eq!(
-            s,
-            Shape {
-                fields: 3,
-                aliases: 2
-            }
-        );
+        assert_eq!((s.fields, s.aliases), (3, 2));
     }
 
     #[test]
     fn fragments_are_expanded_each_time_they_are_spread() {
         let s = shape("{ x { ...F } y: x { ...F } } fragment F on T { a b }");
-        assert_eq!(
-            s,
-            Shape {
-                fields: 6,
-                aliases: 1
-            }
-        );
+        assert_eq!((s.fields, s.aliases), (6, 1));
+        assert!(!s.introspects);
+        assert!(shape("{ ...I } fragment I on Query { __schema { types { name } } }").introspects);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn build_schema(store: Store, config: &Config) -> AppSchema {
         .data(store)
         .limit_depth(config.limits.max_depth)
         .limit_complexity(config.limits.max_complexity)
-        .extension(gate::Gate::new(config.limits));
+        .extension(gate::Gate::new(config.limits, config.introspection));
     if !config.introspection {
         builder = builder.disable_introspection();
     }

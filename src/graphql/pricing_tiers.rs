@@ -48,7 +48,7 @@ impl PricingTierNode {
 
     /// Price of one minute of call time, e.g. `"0.4500"`.
     async fn rate_per_minute(&self) -> Decimal {
-        Decimal(self.0.rate.per_minute)
+        Decimal::exact(self.0.rate.per_minute)
     }
 
     /// Calls are billed in whole multiples of this many seconds (60 bills
@@ -94,7 +94,9 @@ impl PricingTierNode {
     /// otherwise the duration is raised to the minimum and rounded up to
     /// whole billing increments.
     async fn call_cost(&self, duration_seconds: i32) -> Result<Decimal, ApiError> {
-        Ok(Decimal(self.0.rate.call_cost(i64::from(duration_seconds))?))
+        Ok(Decimal::exact(
+            self.0.rate.call_cost(i64::from(duration_seconds))?,
+        ))
     }
 }
 
@@ -165,7 +167,9 @@ impl UpdatePricingTierInput {
                 .transpose()
                 .map_err(within)?,
             rate_per_minute: non_null(self.rate_per_minute, "input.ratePerMinute")?
-                .map(|r| pricing_tier::parse_rate_per_minute(r.0).at_field("ratePerMinute"))
+                .map(|r| r.at("input.ratePerMinute"))
+                .transpose()?
+                .map(|r| pricing_tier::parse_rate_per_minute(r).at_field("ratePerMinute"))
                 .transpose()
                 .map_err(within)?,
             billing_increment_seconds: non_null(
@@ -252,7 +256,7 @@ impl PricingTierMutation {
             name: input.name,
             description: input.description,
             currency: input.currency,
-            rate_per_minute: input.rate_per_minute.0,
+            rate_per_minute: input.rate_per_minute.at("input.ratePerMinute")?,
             billing_increment_seconds: input.billing_increment_seconds,
             minimum_duration_seconds: input.minimum_duration_seconds,
             is_active: input.is_active,

@@ -6,10 +6,42 @@ use std::str::FromStr;
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{SecondsFormat, Utc};
 
+use super::error::ApiError;
+
 /// An exact decimal number, serialised as a string such as `"0.4500"` so no
 /// client parses money through a float. Accepts a string or a JSON number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decimal(pub rust_decimal::Decimal);
+///
+/// Text that is not a number is kept, not refused, when the input is parsed:
+/// async-graphql would report such a failure without saying which input
+/// field it came from, so the resolver checks it with [`Decimal::at`] and
+/// names the field (`input.ratePerMinute`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
+    Exact(rust_decimal::Decimal),
+    NotANumber(String),
+}
+
+impl Decimal {
+    /// An exact value, for output.
+    pub fn exact(value: rust_decimal::Decimal) -> Self {
+        Self(Repr::Exact(value))
+    }
+
+    /// The value, or `BAD_USER_INPUT` at `field` when the client's text was
+    /// not a number.
+    pub fn at(&self, field: &str) -> Result<rust_decimal::Decimal, ApiError> {
+        match &self.0 {
+            Repr::Exact(value) => Ok(*value),
+            Repr::NotANumber(text) => Err(ApiError::bad_input(
+                field,
+                format!("`{text}` is not a decimal number"),
+            )),
+        }
+    }
+}
 
 #[Scalar(name = "Decimal")]
 /// An exact decimal number as a string, e.g. `"0.4500"`. Input also
@@ -25,14 +57,16 @@ impl ScalarType for Decimal {
                 ));
             }
         };
-        rust_decimal::Decimal::from_str(&text)
+        Ok(rust_decimal::Decimal::from_str(&text)
             .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
-            .map(Self)
-            .map_err(|_| InputValueError::custom(format!("`{text}` is not a decimal number")))
+            .map_or(Self(Repr::NotANumber(text)), Self::exact))
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        match &self.0 {
+            Repr::Exact(value) => Value::String(value.to_string()),
+            Repr::NotANumber(text) => Value::String(text.clone()),
+        }
     }
 }
 
@@ -73,13 +107,13 @@ mod tests {
     }
 
     #[test]
-    fn decimals_accept_json_numbers_and_reject_garbage() {
+    fn decimals_accept_json_numbers_and_defer_garbage_to_the_field_check() {
         let n = serde_json::from_str::<Value>("0.45").unwrap();
-        assert_eq!(
-            <Decimal as ScalarType>::parse(n).unwrap().0.to_string(),
-            "0.45"
-        );
-        assert!(<Decimal as ScalarType>::parse(Value::String("abc".into())).is_err());
+        let parsed = <Decimal as ScalarType>::parse(n).unwrap();
+        assert_eq!(parsed.at("x").unwrap().to_string(), "0.45");
+        let garbage = <Decimal as ScalarType>::parse(Value::String("abc".into())).unwrap();
+        let err = garbage.at("input.rate").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("input.rate"));
         assert!(<Decimal as ScalarType>::parse(Value::Boolean(true)).is_err());
     }
 

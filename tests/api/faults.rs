@@ -1,0 +1,134 @@
+//! Faults DynamoDB Local cannot produce on demand (unreachable, throttling,
+//! server errors) and data that breaks the code's assumptions: clients get
+//! a stable code and a generic message, never the SDK's or serde's text.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::body::SdkBody;
+use serde_json::{Value, json};
+use switchboard::store::Store;
+
+use crate::helpers::{TestApp, error_code};
+
+const QUERY: &str = "query($id: ID!) { pricingTier(id: $id) { id name } }";
+
+fn id() -> Value {
+    json!({"id": uuid::Uuid::now_v7().to_string()})
+}
+
+fn assert_generic(body: &Value, code: &str, leaks: &[&str]) {
+    assert_eq!(error_code(body), code, "{body}");
+    let text = body.to_string();
+    for leak in leaks {
+        assert!(!text.contains(leak), "the response leaks `{leak}`: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_service_unavailable_without_details() {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .build(),
+        )
+        .build();
+    let app = TestApp::over_store(Store::new(Client::from_conf(config), "nowhere"));
+    let body = app.graphql(QUERY, id()).await;
+    assert_generic(
+        &body,
+        "SERVICE_UNAVAILABLE",
+        &["127.0.0.1", "dispatch", "connect", "nowhere"],
+    );
+}
+
+/// A DynamoDB error response exactly as it arrives on the wire, so the
+/// SDK parses and classifies it as it would in production.
+fn wire_error(status: u16, kind: &'static str, message: &'static str) -> HttpResponse {
+    let body =
+        json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"), "message": message});
+    let mut response =
+        HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body.to_string()));
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
+    response
+}
+
+fn failing_client(status: u16, kind: &'static str, message: &'static str) -> Client {
+    let rule =
+        mock!(Client::get_item).then_http_response(move || wire_error(status, kind, message));
+    mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&rule], |c| c
+        .retry_config(RetryConfig::disabled()))
+}
+
+#[tokio::test]
+async fn throttling_is_service_unavailable() {
+    for (status, kind) in [
+        (400, "ProvisionedThroughputExceededException"),
+        (400, "ThrottlingException"),
+        (500, "InternalServerError"),
+    ] {
+        let client = failing_client(
+            status,
+            kind,
+            "Rate of requests exceeds the allowed throughput for table secret_table",
+        );
+        let app = TestApp::over_store(Store::new(client, "secret_table"));
+        let body = app.graphql(QUERY, id()).await;
+        assert_generic(
+            &body,
+            "SERVICE_UNAVAILABLE",
+            &["secret_table", "Throughput", "Rate of requests"],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_table_is_an_internal_error_with_a_generic_message() {
+    let client = failing_client(
+        400,
+        "ResourceNotFoundException",
+        "Cannot do operations on a non-existent table",
+    );
+    let app = TestApp::over_store(Store::new(client, "secret_table"));
+    let body = app.graphql(QUERY, id()).await;
+    assert_generic(
+        &body,
+        "INTERNAL_SERVER_ERROR",
+        &["non-existent", "ResourceNotFound", "secret_table"],
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_item_is_an_internal_error_without_serde_text() {
+    let app = TestApp::spawn().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let client = switchboard::store::client_from_env().await;
+    client
+        .put_item()
+        .table_name(app.store.table_name())
+        .item("pk", AttributeValue::S(format!("PRICING_TIER#{id}")))
+        .item("sk", AttributeValue::S("PRICING_TIER".into()))
+        .item("name", AttributeValue::N("42".into()))
+        .send()
+        .await
+        .unwrap();
+    let body = app.graphql(QUERY, json!({"id": id})).await;
+    assert_generic(
+        &body,
+        "INTERNAL_SERVER_ERROR",
+        &["invalid type", "missing field", "serde", "gsi1pk"],
+    );
+}
