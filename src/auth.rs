@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn a_minted_admin_token_verifies_as_admin() {
         let token =
-            TokenIssuer::new(&config()).mint("ops@example.com", true, Duration::from_secs(60));
+            TokenIssuer::new(&config()).mint("ops@example.com", true, Duration::from_mins(1));
         let principal = TokenVerifier::new(&config()).verify(&token).unwrap();
         assert_eq!(principal.subject, "ops@example.com");
         assert!(principal.is_admin);
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_plain_token_is_not_admin() {
-        let token = TokenIssuer::new(&config()).mint("u", false, Duration::from_secs(60));
+        let token = TokenIssuer::new(&config()).mint("u", false, Duration::from_mins(1));
         assert!(
             !TokenVerifier::new(&config())
                 .verify(&token)

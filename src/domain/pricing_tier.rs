@@ -320,7 +320,8 @@ mod tests {
 
     #[test]
     fn each_broken_rule_names_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut PricingTierDraft)>)> = vec![
+        type Breaker = Box<dyn Fn(&mut PricingTierDraft)>;
+        let cases: Vec<(&str, Breaker)> = vec![
             ("name", Box::new(|d| d.name = "  ".into())),
             ("name", Box::new(|d| d.name = "x".repeat(65))),
             (

@@ -216,6 +216,7 @@ impl<'a> Walker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     fn shape(query: &str) -> Shape {
         Shape::measure(&async_graphql::parser::parse_query(query).unwrap(), 10_000)
@@ -239,11 +240,8 @@ mod tests {
     fn a_fragment_bomb_stops_at_the_cap() {
         let mut query = String::from("{ ...F0 }");
         for i in 0..30 {
-            query.push_str(&format!(
-                " fragment F{i} on Q {{ ...F{} ...F{} }}",
-                i + 1,
-                i + 1
-            ));
+            let next = i + 1;
+            write!(query, " fragment F{i} on Q {{ ...F{next} ...F{next} }}").unwrap();
         }
         query.push_str(" fragment F30 on Q { __typename }");
         let document = async_graphql::parser::parse_query(&query).unwrap();

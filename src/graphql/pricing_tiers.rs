@@ -93,6 +93,10 @@ impl PricingTierNode {
     /// decimal places (half away from zero). A 0-second call costs 0;
     /// otherwise the duration is raised to the minimum and rounded up to
     /// whole billing increments.
+    #[expect(
+        clippy::unused_async,
+        reason = "async-graphql requires resolvers that take arguments to be async"
+    )]
     async fn call_cost(&self, duration_seconds: i32) -> Result<Decimal, ApiError> {
         Ok(Decimal::exact(
             self.0.rate.call_cost(i64::from(duration_seconds))?,

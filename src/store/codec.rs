@@ -43,8 +43,8 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 }
 
 /// A number attribute value.
-pub(crate) fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
+pub(crate) fn n(value: impl Into<i128>) -> AttributeValue {
+    AttributeValue::N(value.into().to_string())
 }
 
 /// The primary key map of an item.

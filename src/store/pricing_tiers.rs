@@ -141,6 +141,10 @@ fn not_found(id: Uuid) -> StoreError {
     }
 }
 
+fn existing(tier: Option<PricingTier>, id: Uuid) -> Result<PricingTier, StoreError> {
+    tier.ok_or_else(|| not_found(id))
+}
+
 fn too_much_contention() -> StoreError {
     StoreError::Conflict {
         field: None,
@@ -193,10 +197,6 @@ impl PricingTiers {
         let (item, default_id) = tokio::try_join!(self.get_tier_item(id), self.default_id())?;
         item.map(|i| i.into_domain(default_id.as_deref()))
             .transpose()
-    }
-
-    fn existing(&self, tier: Option<PricingTier>, id: Uuid) -> Result<PricingTier, StoreError> {
-        tier.ok_or_else(|| not_found(id))
     }
 
     /// The default tier, or `None` before any active tier exists.
@@ -390,7 +390,7 @@ impl PricingTiers {
                 return Err(version_conflict(expected, current.version));
             }
             if patch.is_empty() {
-                return self.get(id).await.and_then(|t| self.existing(t, id));
+                return self.get(id).await.and_then(|t| existing(t, id));
             }
             let mut u = UpdateBuilder::default();
             let mut items = Vec::new();
@@ -460,7 +460,7 @@ impl PricingTiers {
                 .map_err(StoreError::internal)?;
             items.insert(0, TransactWriteItem::builder().update(update).build());
             match transact(&self.db, items).await {
-                Ok(()) => return self.get(id).await.and_then(|t| self.existing(t, id)),
+                Ok(()) => return self.get(id).await.and_then(|t| existing(t, id)),
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
                     let failed = failed_parts(&parts, &c);
@@ -507,7 +507,7 @@ impl PricingTiers {
                 });
             }
         }
-        self.get(id).await.and_then(|t| self.existing(t, id))
+        self.get(id).await.and_then(|t| existing(t, id))
     }
 
     /// Deletes tier `id`. Refused while it is the default or while accounts

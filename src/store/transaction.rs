@@ -74,9 +74,8 @@ pub(crate) async fn transact(db: &Db, items: Vec<TransactWriteItem>) -> Result<(
             .set_transact_items(Some(items.clone()))
             .send()
             .await;
-        let err = match result {
-            Ok(_) => return Ok(()),
-            Err(err) => err,
+        let Err(err) = result else {
+            return Ok(());
         };
         let cancelled = match &err {
             SdkError::ServiceError(ctx) => match ctx.err() {

@@ -63,12 +63,11 @@ impl Reply {
 /// Fails the test with a pointer to the right command when DynamoDB Local
 /// is not configured.
 fn require_dynamodb_local() {
-    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
-        panic!(
-            "integration tests need DynamoDB Local; run them with `scripts/test`, \
-             which starts one and sets AWS_ENDPOINT_URL_DYNAMODB"
-        );
-    }
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
+        "integration tests need DynamoDB Local; run them with `scripts/test`, \
+         which starts one and sets AWS_ENDPOINT_URL_DYNAMODB"
+    );
 }
 
 impl TestApp {
@@ -93,18 +92,18 @@ impl TestApp {
         tables::create_table(&client, &table)
             .await
             .expect("create the test table in DynamoDB Local");
-        Self::over(Store::new(client, table), config)
+        Self::over(Store::new(client, table), &config)
     }
 
     /// An app over a store of the test's making (a faulty client, say),
     /// with default configuration.
     pub fn over_store(store: Store) -> Self {
         let env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
-        Self::over(store, Config::from_vars(&env).expect("test configuration"))
+        Self::over(store, &Config::from_vars(&env).expect("test configuration"))
     }
 
-    fn over(store: Store, config: Config) -> Self {
-        let state = AppState::new(&config, store.clone());
+    fn over(store: Store, config: &Config) -> Self {
+        let state = AppState::new(config, store.clone());
         Self {
             router: router(state),
             store,
@@ -115,13 +114,13 @@ impl TestApp {
     /// A token with the admin role.
     pub fn admin_token(&self) -> String {
         self.issuer
-            .mint("admin@example.com", true, Duration::from_secs(600))
+            .mint("admin@example.com", true, Duration::from_mins(10))
     }
 
     /// A valid token without the admin role.
     pub fn user_token(&self) -> String {
         self.issuer
-            .mint("user@example.com", false, Duration::from_secs(600))
+            .mint("user@example.com", false, Duration::from_mins(10))
     }
 
     /// Sends a raw request through the router.

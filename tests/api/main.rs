@@ -1,6 +1,11 @@
 //! The integration tests, in one binary so it links once. Each test gets
 //! its own table in the DynamoDB Local that `scripts/test` starts.
 
+#![allow(
+    clippy::format_collect,
+    reason = "building test documents by mapping is clearer than fold"
+)]
+
 mod auth;
 mod contract;
 mod faults;
