@@ -60,7 +60,8 @@ impl fmt::Debug for JwtConfig {
 pub struct Limits {
     /// Largest request body in bytes (`MAX_BODY_BYTES`, default 1 MiB).
     pub max_body_bytes: usize,
-    /// Deepest selection nesting (`GRAPHQL_MAX_DEPTH`, default 12).
+    /// Deepest selection nesting (`GRAPHQL_MAX_DEPTH`, default 12); `ofType`
+    /// chains inside introspection do not count.
     pub max_depth: usize,
     /// Largest complexity score, where a list field counts its page size
     /// times its children (`GRAPHQL_MAX_COMPLEXITY`, default 2000).

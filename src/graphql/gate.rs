@@ -6,6 +6,11 @@
 //! - alias and field counts are limited. async-graphql's own complexity
 //!   limit does not count `__typename`, so a thousand aliases of it would
 //!   pass; here every selection counts, fragments expanded;
+//! - depth is limited here too, not by async-graphql: inside introspection
+//!   an `ofType` chain (linear, cheap) does not add depth, or GraphiQL's own
+//!   schema query would exceed any sensible limit. What makes introspection
+//!   expensive is nesting its *lists* (`types { fields { type { fields …`),
+//!   so that is capped at [`MAX_INTROSPECTION_LISTS`];
 //! - the operation name is recorded on the request's log span.
 
 use std::collections::HashMap;
@@ -23,6 +28,22 @@ use async_graphql::{
 
 use super::error::Code;
 use crate::config::Limits;
+
+/// Deepest nesting of introspection list fields; the standard introspection
+/// query needs 3 (`types { fields { args } } }`).
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
+
+/// Introspection fields that return lists.
+const INTROSPECTION_LISTS: &[&str] = &[
+    "types",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "directives",
+];
 
 /// Factory for the gate; holds the configured limits.
 pub struct Gate {
@@ -88,6 +109,17 @@ impl Extension for GateExtension {
             .await
             .map_err(|e| with_code(e, Code::GraphqlParseFailed))?;
         let shape = Shape::measure(&document, self.limits.max_fields);
+        if shape.depth > self.limits.max_depth {
+            return Err(too_complex(format!(
+                "the query is nested deeper than {} levels",
+                self.limits.max_depth
+            )));
+        }
+        if shape.introspection_lists > MAX_INTROSPECTION_LISTS {
+            return Err(too_complex(format!(
+                "introspection lists may be nested at most {MAX_INTROSPECTION_LISTS} deep"
+            )));
+        }
         if shape.fields > self.limits.max_fields {
             return Err(too_complex(format!(
                 "the query selects more than {} fields",
@@ -118,9 +150,7 @@ impl Extension for GateExtension {
             errors
                 .into_iter()
                 .map(|e| {
-                    let code = if e.message.starts_with("Query is too complex")
-                        || e.message.starts_with("Query is nested too deep")
-                    {
+                    let code = if e.message.starts_with("Query is too complex") {
                         Code::QueryTooComplex
                     } else {
                         Code::GraphqlValidationFailed
@@ -142,13 +172,15 @@ impl Extension for GateExtension {
     }
 }
 
-/// How many fields and aliases a document selects, fragments expanded.
-/// Counting stops once `cap` fields are exceeded, so a fragment bomb costs
-/// no more than the limit.
+/// What a document selects, fragments expanded: fields, aliases, depth,
+/// and introspection. Counting stops once `cap` fields are exceeded, so a
+/// fragment bomb costs no more than the limit.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Shape {
     fields: usize,
     aliases: usize,
+    depth: usize,
+    introspection_lists: usize,
     introspects: bool,
 }
 
@@ -161,7 +193,7 @@ impl Shape {
             stack: Vec::new(),
         };
         for (_, operation) in document.operations.iter() {
-            walker.walk(&operation.node.selection_set.node);
+            walker.walk(&operation.node.selection_set.node, 0, None);
         }
         walker.shape
     }
@@ -175,7 +207,9 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn walk(&mut self, set: &'a SelectionSet) {
+    /// Walks `set`, whose parent field is at `depth`; `introspection` is the
+    /// number of introspection lists above, when inside introspection.
+    fn walk(&mut self, set: &'a SelectionSet, depth: usize, introspection: Option<usize>) {
         for selection in &set.items {
             if self.shape.fields > self.cap {
                 return;
@@ -183,17 +217,30 @@ impl<'a> Walker<'a> {
             match &selection.node {
                 Selection::Field(field) => {
                     self.shape.fields += 1;
-                    let name = field.node.name.node.as_str();
-                    if name == "__schema" || name == "__type" {
-                        self.shape.introspects = true;
-                    }
                     if field.node.alias.is_some() {
                         self.shape.aliases += 1;
                     }
-                    self.walk(&field.node.selection_set.node);
+                    let name = field.node.name.node.as_str();
+                    let introspection = if name == "__schema" || name == "__type" {
+                        self.shape.introspects = true;
+                        Some(0)
+                    } else {
+                        introspection
+                    };
+                    let (depth, introspection) = match introspection {
+                        Some(lists) if name == "ofType" => (depth, Some(lists)),
+                        Some(lists) if INTROSPECTION_LISTS.contains(&name) => {
+                            (depth + 1, Some(lists + 1))
+                        }
+                        other => (depth + 1, other),
+                    };
+                    self.shape.depth = self.shape.depth.max(depth);
+                    let lists = introspection.unwrap_or(0);
+                    self.shape.introspection_lists = self.shape.introspection_lists.max(lists);
+                    self.walk(&field.node.selection_set.node, depth, introspection);
                 }
                 Selection::InlineFragment(fragment) => {
-                    self.walk(&fragment.node.selection_set.node);
+                    self.walk(&fragment.node.selection_set.node, depth, introspection);
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = &spread.node.fragment_name.node;
@@ -204,7 +251,7 @@ impl<'a> Walker<'a> {
                     }
                     if let Some(fragment) = self.fragments.get(name) {
                         self.stack.push(name);
-                        self.walk(&fragment.node.selection_set.node);
+                        self.walk(&fragment.node.selection_set.node, depth, introspection);
                         self.stack.pop();
                     }
                 }
@@ -234,6 +281,28 @@ mod tests {
         assert_eq!((s.fields, s.aliases), (6, 1));
         assert!(!s.introspects);
         assert!(shape("{ ...I } fragment I on Query { __schema { types { name } } }").introspects);
+    }
+
+    #[test]
+    fn depth_counts_nested_fields_through_fragments() {
+        assert_eq!(shape("{ a }").depth, 1);
+        assert_eq!(shape("{ a { b { c } } }").depth, 3);
+        assert_eq!(shape("{ a { ...F } } fragment F on T { b { c } }").depth, 3);
+    }
+
+    #[test]
+    fn of_type_chains_do_not_deepen_introspection_but_lists_are_counted() {
+        let chain = "{ __type(name: \"Q\") { ofType { ofType { ofType { ofType { ofType { name } } } } } } }";
+        assert_eq!(shape(chain).depth, 2);
+        let graphiql = include_str!("../../tests/api/fixtures/graphiql-introspection.graphql");
+        let s = shape(graphiql);
+        assert!(s.depth <= 8, "{s:?}");
+        assert_eq!(s.introspection_lists, 3);
+        let bomb =
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+        assert_eq!(shape(bomb).introspection_lists, 4);
+        // Outside introspection, a field called `ofType` is an ordinary field.
+        assert_eq!(shape("{ ofType { ofType { x } } }").depth, 3);
     }
 
     #[test]

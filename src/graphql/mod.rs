@@ -32,10 +32,11 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema the server runs: with the store, the limits and the gate.
+/// Depth is limited by the gate, not by async-graphql, which would count
+/// introspection's `ofType` chains and so refuse GraphiQL's schema query.
 pub fn build_schema(store: Store, config: &Config) -> AppSchema {
     let mut builder = schema_builder()
         .data(store)
-        .limit_depth(config.limits.max_depth)
         .limit_complexity(config.limits.max_complexity)
         .extension(gate::Gate::new(config.limits, config.introspection));
     if !config.introspection {

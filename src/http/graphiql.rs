@@ -17,30 +17,40 @@ use super::stage::BasePath;
 /// Path prefix of the assets; the version makes long caching safe.
 pub const ASSET_PREFIX: &str = "/graphiql/4.1.2";
 
-const ASSETS: &[(&str, &str, &[u8])] = &[
+/// Third-party files never change under a versioned path; our start-up
+/// script may, so browsers must revalidate it.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+const ASSETS: &[(&str, &str, &str, &[u8])] = &[
     (
         "graphiql.min.js",
         "text/javascript; charset=utf-8",
+        IMMUTABLE,
         include_bytes!("../../assets/graphiql/graphiql.min.js"),
     ),
     (
         "graphiql.min.css",
         "text/css; charset=utf-8",
+        IMMUTABLE,
         include_bytes!("../../assets/graphiql/graphiql.min.css"),
     ),
     (
         "react.production.min.js",
         "text/javascript; charset=utf-8",
+        IMMUTABLE,
         include_bytes!("../../assets/graphiql/react.production.min.js"),
     ),
     (
         "react-dom.production.min.js",
         "text/javascript; charset=utf-8",
+        IMMUTABLE,
         include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
     ),
     (
         "init.js",
         "text/javascript; charset=utf-8",
+        REVALIDATE,
         include_bytes!("../../assets/graphiql/init.js"),
     ),
 ];
@@ -105,14 +115,11 @@ pub async fn index(request: axum::extract::Request) -> Response {
 
 /// `GET /graphiql/4.1.2/{file}`: one bundled asset.
 pub async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, bytes)) => (
+    match ASSETS.iter().find(|(name, _, _, _)| *name == file) {
+        Some((_, content_type, cache_control, bytes)) => (
             [
                 (CONTENT_TYPE, HeaderValue::from_static(content_type)),
-                (
-                    CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=31536000, immutable"),
-                ),
+                (CACHE_CONTROL, HeaderValue::from_static(cache_control)),
             ],
             *bytes,
         )

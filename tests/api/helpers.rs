@@ -111,6 +111,13 @@ impl TestApp {
         }
     }
 
+    /// An issuer for the shared test secret, for apps this harness did not
+    /// build (a spawned binary).
+    pub fn issuer_for_tests() -> TokenIssuer {
+        let env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        TokenIssuer::new(&Config::from_vars(&env).expect("test configuration").jwt)
+    }
+
     /// A token with the admin role.
     pub fn admin_token(&self) -> String {
         self.issuer

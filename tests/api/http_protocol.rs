@@ -414,3 +414,20 @@ async fn graphiql_loads_without_a_token_with_its_assets_bundled() {
     let api = app.send(get(&app, "", "application/json")).await;
     assert_error(&api, StatusCode::BAD_REQUEST, "BAD_REQUEST");
 }
+
+#[tokio::test]
+async fn graphiqls_own_schema_query_passes_the_default_limits() {
+    let app = TestApp::spawn().await;
+    let query = include_str!("fixtures/graphiql-introspection.graphql");
+    let body = app.graphql(query, json!({})).await;
+    let types = data(&body)["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "PricingTier"));
+}
+
+#[tokio::test]
+async fn deeply_nested_introspection_lists_are_refused() {
+    let app = TestApp::spawn().await;
+    let bomb = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+    let body = app.graphql(bomb, json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
+}

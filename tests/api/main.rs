@@ -7,9 +7,11 @@
 )]
 
 mod auth;
+mod binary;
 mod contract;
 mod faults;
 mod helpers;
 mod http_protocol;
 mod lambda;
+mod logs;
 mod pricing_tiers;
