@@ -84,6 +84,7 @@ pub fn page(parts: &Parts) -> Response {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Switchboard GraphiQL</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{assets}/graphiql.min.css">
 <style>body {{ margin: 0; }} #graphiql {{ height: 100vh; }}</style>
 </head>
