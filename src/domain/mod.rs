@@ -3,10 +3,18 @@
 //! DynamoDB; the edge parses client input into these types and the store
 //! persists them, so an invalid value cannot travel past the edge.
 
+pub mod country;
 pub mod currency;
+pub mod email;
 pub mod error;
+pub mod language;
+pub mod legal_document;
+pub mod metadata;
 pub mod page;
+pub mod password;
+pub mod phone;
 pub mod pricing_tier;
 pub mod text;
+pub mod web;
 
 pub use error::InvalidInput;
