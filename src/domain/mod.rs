@@ -5,6 +5,7 @@
 
 pub mod country;
 pub mod currency;
+pub mod customer;
 pub mod email;
 pub mod error;
 pub mod language;
@@ -15,6 +16,7 @@ pub mod password;
 pub mod phone;
 pub mod pricing_tier;
 pub mod text;
+pub mod user;
 pub mod web;
 
 pub use error::InvalidInput;
