@@ -148,6 +148,7 @@ impl From<StoreError> for ApiError {
                 field: field.map(str::to_owned),
             },
             StoreError::FailedPrecondition(message) => Self::new(Code::FailedPrecondition, message),
+            StoreError::InvalidInput(invalid) => invalid.into(),
             StoreError::InvalidCursor => Self::bad_input(
                 "after",
                 "the cursor is not valid; use a cursor from a previous page of this list",

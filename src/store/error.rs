@@ -34,6 +34,10 @@ pub enum StoreError {
         /// What collided.
         message: String,
     },
+    /// The input refers to something that does not qualify (a role user who
+    /// is not a member), or broke a rule checked against stored data.
+    #[error("{0}")]
+    InvalidInput(crate::domain::InvalidInput),
     /// The write is not allowed in the current state of the data.
     #[error("{0}")]
     FailedPrecondition(String),

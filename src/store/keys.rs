@@ -42,3 +42,69 @@ pub(crate) fn default_pricing_tier() -> (String, String) {
 pub(crate) fn unique(kind: &str, value: &str) -> (String, String) {
     (format!("UNIQUE#{kind}#{value}"), "UNIQUE".to_owned())
 }
+
+/// Primary key of a user item.
+pub(crate) fn user(id: &str) -> (String, String) {
+    (format!("USER#{id}"), "USER".to_owned())
+}
+
+/// GSI1 partition holding every user.
+pub(crate) const ALL_USERS: &str = "USERS";
+
+/// Partition of a customer's item collection (the customer and its
+/// memberships).
+pub(crate) fn customer_partition(id: &str) -> String {
+    format!("CUSTOMER#{id}")
+}
+
+/// Primary key of a customer item.
+pub(crate) fn customer(id: &str) -> (String, String) {
+    (customer_partition(id), "CUSTOMER".to_owned())
+}
+
+/// GSI1 partition holding every customer.
+pub(crate) const ALL_CUSTOMERS: &str = "CUSTOMERS";
+
+/// GSI2 partition of the customers with `status`.
+pub(crate) fn customers_with_status(status: &str) -> String {
+    format!("CUSTOMERS#STATUS#{status}")
+}
+
+/// GSI3 partition of the customers in `country`.
+pub(crate) fn customers_in_country(country: &str) -> String {
+    format!("CUSTOMERS#COUNTRY#{country}")
+}
+
+/// Sort-key prefix of memberships in a customer's collection.
+pub(crate) const MEMBER_PREFIX: &str = "MEMBER#";
+
+/// Primary key of a membership: user `user_id` in customer `customer_id`.
+pub(crate) fn membership(customer_id: &str, user_id: &str) -> (String, String) {
+    (
+        customer_partition(customer_id),
+        format!("{MEMBER_PREFIX}{user_id}"),
+    )
+}
+
+/// GSI1 partition listing the customers a user belongs to.
+pub(crate) fn user_memberships(user_id: &str) -> String {
+    format!("USER#{user_id}#MEMBERSHIPS")
+}
+
+/// GSI1 partition listing a customer's accounts.
+pub(crate) fn customer_accounts(customer_id: &str) -> String {
+    format!("CUSTOMER#{customer_id}#ACCOUNTS")
+}
+
+/// Primary key of a search-term item: `term` (already normalised) of
+/// customer `id`, in the partition of the term's first two characters.
+pub(crate) fn customer_search_term(term: &str, id: &str) -> (String, String) {
+    (customer_search_partition(term), format!("{term}#{id}"))
+}
+
+/// Partition of the search terms starting with the first two characters
+/// of `text`.
+pub(crate) fn customer_search_partition(text: &str) -> String {
+    let head: String = text.chars().take(2).collect();
+    format!("SEARCH#CUSTOMER#{head}")
+}

@@ -7,22 +7,29 @@
 //! Everything lives in one table; `docs/data-model.md` maps each access
 //! pattern to the key or index that serves it.
 
+mod batch;
 mod codec;
 pub mod cursor;
+pub mod customers;
 pub mod error;
 mod keys;
+pub mod memberships;
 pub mod pricing_tiers;
 pub mod tables;
 mod transaction;
 mod unique;
 mod update;
+pub mod users;
 
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 
+pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
+pub use memberships::Memberships;
 pub use pricing_tiers::PricingTiers;
+pub use users::Users;
 
 /// Handle on the table, cheap to clone; built once per process.
 #[derive(Clone, Debug)]
@@ -51,6 +58,21 @@ impl Store {
     /// Pricing tiers and the default-tier pointer.
     pub fn pricing_tiers(&self) -> PricingTiers {
         PricingTiers::new(self.db.clone())
+    }
+
+    /// Customers, their guards, search terms and deletion.
+    pub fn customers(&self) -> Customers {
+        Customers::new(self.db.clone())
+    }
+
+    /// Users.
+    pub fn users(&self) -> Users {
+        Users::new(self.db.clone())
+    }
+
+    /// Which users belong to which customers.
+    pub fn memberships(&self) -> Memberships {
+        Memberships::new(self.db.clone())
     }
 
     /// Name of the table this store writes to.

@@ -57,3 +57,31 @@ pub(crate) fn release(
         .map_err(StoreError::internal)?;
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
+
+/// The owner of `value` of `kind`, if it is taken.
+pub(crate) async fn owner_of(
+    db: &Db,
+    kind: &str,
+    value: &str,
+) -> Result<Option<uuid::Uuid>, StoreError> {
+    let output = db
+        .client
+        .get_item()
+        .table_name(db.table.as_ref())
+        .set_key(Some(key(keys::unique(kind, &normalize(value)))))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(super::error::from_sdk)?;
+    output
+        .item
+        .and_then(|mut item| item.remove("ownerId"))
+        .and_then(|v| v.as_s().ok().cloned())
+        .map(|id| uuid::Uuid::parse_str(&id).map_err(StoreError::internal))
+        .transpose()
+}
+
+/// The key of the guard for `value` of `kind`.
+pub(crate) fn guard_key(kind: &str, value: &str) -> Item {
+    key(keys::unique(kind, &normalize(value)))
+}

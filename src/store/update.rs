@@ -99,3 +99,64 @@ mod tests {
         assert_eq!(values.len(), 2);
     }
 }
+
+impl UpdateBuilder {
+    /// Sets every attribute whose value differs between `old` and `new`
+    /// and removes those `new` lacks, except the attributes in `skip`.
+    pub(crate) fn diff(
+        old: &std::collections::HashMap<String, AttributeValue>,
+        new: &std::collections::HashMap<String, AttributeValue>,
+        skip: &[&str],
+    ) -> Self {
+        let mut builder = Self::default();
+        let mut names: Vec<&String> = new.keys().chain(old.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
+            match (old.get(name), new.get(name)) {
+                (Some(before), Some(after)) if before == after => {}
+                (_, Some(after)) => {
+                    builder.set(name, after.clone());
+                }
+                (Some(_), None) => {
+                    builder.remove(name);
+                }
+                (None, None) => {}
+            }
+        }
+        builder
+    }
+
+    /// Whether nothing would be written.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.sets.is_empty() && self.removes.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod diff_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn diff_writes_only_what_changed() {
+        let s = |v: &str| AttributeValue::S(v.into());
+        let old = HashMap::from([
+            ("a".to_owned(), s("1")),
+            ("b".to_owned(), s("2")),
+            ("c".to_owned(), s("3")),
+        ]);
+        let new = HashMap::from([
+            ("a".to_owned(), s("1")),
+            ("b".to_owned(), s("9")),
+            ("d".to_owned(), s("4")),
+        ]);
+        let (expr, _, values) = UpdateBuilder::diff(&old, &new, &[]).build();
+        assert_eq!(expr, "SET #b = :b, #d = :d REMOVE #c");
+        assert_eq!(values.len(), 2);
+        assert!(UpdateBuilder::diff(&old, &old, &[]).is_empty());
+    }
+}

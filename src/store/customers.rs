@@ -1,0 +1,1158 @@
+//! Customers in DynamoDB.
+//!
+//! Invariants and how they hold under concurrency:
+//! - **Unique email, subdomain, hostname and customer key**
+//!   (case-insensitive): guard items claimed and released in the same
+//!   transaction as the customer. A generated subdomain or key that
+//!   collides is regenerated with a random suffix.
+//! - **One owner**: `ownerUserId` on the customer, written in the creating
+//!   transaction with the owner's membership (and the owner itself when the
+//!   email is new).
+//! - **Role users are members**: each role set in a write is checked
+//!   against the membership item in the same transaction.
+//! - **Deletion leaves no orphans and no half-alive customer**: the customer
+//!   is first marked `deleting` and taken out of every list, so it stops
+//!   resolving at once; dependents are deleted in idempotent batches; the
+//!   customer item and its guards go last, in one transaction. A retry after
+//!   a crash at any point resumes from the customer item.
+//!
+//! Conflict and reference errors name the API input path (`input.email`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
+};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
+use super::error::from_sdk;
+use super::memberships::{self, MemberRole, Memberships};
+use super::transaction::{Cancelled, TxError, transact};
+use super::update::UpdateBuilder;
+use super::users::Users;
+use super::{Db, StoreError, batch, cursor, keys, unique};
+use crate::domain::InvalidInput;
+use crate::domain::currency::CurrencyCode;
+use crate::domain::customer::{
+    Address, Billing, Customer, CustomerProfile, CustomerStatus, CustomerType, RoleUsers,
+    Telephone, Telephony, generate_customer_key, search_key,
+};
+use crate::domain::legal_document::LegalDocument;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::user::NewUser;
+
+const ENTITY: &str = "Customer";
+const EMAIL_KIND: &str = "CUSTOMER_EMAIL";
+const SUBDOMAIN_KIND: &str = "CUSTOMER_SUBDOMAIN";
+const HOSTNAME_KIND: &str = "CUSTOMER_HOSTNAME";
+const KEY_KIND: &str = "CUSTOMER_KEY";
+/// Attempts at a write that may collide (generated values, optimistic
+/// reads) before giving up with `CONFLICT`.
+const WRITE_ATTEMPTS: usize = 6;
+/// Items per deletion batch query.
+const DELETE_PAGE: i32 = 100;
+/// Attributes a profile diff never touches.
+const NOT_PROFILE: &[&str] = &[
+    "pk",
+    "sk",
+    "entity",
+    "id",
+    "createdAt",
+    "updatedAt",
+    "version",
+];
+/// Index key attributes, removed while a customer is being deleted.
+const INDEX_KEYS: [&str; 6] = ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"];
+
+/// A customer as stored. Not the API shape: guards' inputs, index keys and
+/// the deletion marker live here only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi3pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi3sk: Option<String>,
+    id: String,
+    customer_type: CustomerType,
+    first_name: String,
+    last_name: String,
+    email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    company_name: Option<String>,
+    country: String,
+    currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    customer_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
+    subdomain: String,
+    delinquent: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    website_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    logo: Option<String>,
+    billing: Billing,
+    telephony: Telephony,
+    role_users: RoleUsers,
+    addresses: Vec<Address>,
+    telephones: Vec<Telephone>,
+    legal_documents: Vec<LegalDocument>,
+    allowed_domains_origins: Vec<String>,
+    allowed_domains_registration: Vec<String>,
+    settings: Map<String, Value>,
+    metadata: Map<String, Value>,
+    status: CustomerStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_changed_at: Option<String>,
+    customer_key: String,
+    owner_user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    low_balance_alert_at: Option<String>,
+    #[serde(default)]
+    low_balance_alert_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleting: Option<bool>,
+    created_at: String,
+    updated_at: String,
+    version: u64,
+}
+
+impl CustomerItem {
+    /// A new item for customer `id`, without its profile (see
+    /// [`Self::set_profile`]), with a fresh customer key.
+    fn new(id: &str, status: CustomerStatus, owner_id: Uuid) -> Self {
+        let now = timestamp(Utc::now());
+        let (pk, sk) = keys::customer(id);
+        Self {
+            pk,
+            sk,
+            entity: ENTITY.into(),
+            gsi1pk: Some(keys::ALL_CUSTOMERS.into()),
+            gsi1sk: Some(id.to_owned()),
+            gsi2pk: Some(keys::customers_with_status(status.as_str())),
+            gsi2sk: Some(id.to_owned()),
+            gsi3pk: None,
+            gsi3sk: Some(id.to_owned()),
+            id: id.to_owned(),
+            customer_type: CustomerType::Personal,
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            company_name: None,
+            country: String::new(),
+            currency: String::new(),
+            language: None,
+            external_id: None,
+            tenant_id: None,
+            customer_prefix: None,
+            hostname: None,
+            subdomain: String::new(),
+            delinquent: false,
+            website_url: None,
+            logo: None,
+            billing: Billing::default(),
+            telephony: Telephony::default(),
+            role_users: RoleUsers::default(),
+            addresses: Vec::new(),
+            telephones: Vec::new(),
+            legal_documents: Vec::new(),
+            allowed_domains_origins: Vec::new(),
+            allowed_domains_registration: Vec::new(),
+            settings: Map::new(),
+            metadata: Map::new(),
+            status,
+            status_reason: None,
+            status_changed_at: None,
+            customer_key: generate_customer_key(),
+            owner_user_id: owner_id.to_string(),
+            low_balance_alert_at: None,
+            low_balance_alert_count: 0,
+            deleting: None,
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Copies every profile field (and the country index key) onto the item.
+    fn set_profile(&mut self, p: &CustomerProfile) {
+        self.customer_type = p.customer_type;
+        self.first_name.clone_from(&p.first_name);
+        self.last_name.clone_from(&p.last_name);
+        self.email.clone_from(&p.email);
+        self.company_name.clone_from(&p.company_name);
+        self.country.clone_from(&p.country);
+        p.currency.code().clone_into(&mut self.currency);
+        self.language.clone_from(&p.language);
+        self.external_id.clone_from(&p.external_id);
+        self.tenant_id.clone_from(&p.tenant_id);
+        self.customer_prefix.clone_from(&p.customer_prefix);
+        self.hostname.clone_from(&p.hostname);
+        if let Some(subdomain) = &p.subdomain {
+            self.subdomain.clone_from(subdomain);
+        }
+        self.delinquent = p.delinquent;
+        self.website_url.clone_from(&p.website_url);
+        self.logo.clone_from(&p.logo);
+        self.billing = p.billing;
+        self.telephony = p.telephony;
+        self.role_users = p.role_users;
+        self.addresses.clone_from(&p.addresses);
+        self.telephones.clone_from(&p.telephones);
+        self.legal_documents.clone_from(&p.legal_documents);
+        self.allowed_domains_origins
+            .clone_from(&p.allowed_domains_origins);
+        self.allowed_domains_registration
+            .clone_from(&p.allowed_domains_registration);
+        self.settings.clone_from(&p.settings);
+        self.metadata.clone_from(&p.metadata);
+        if self.deleting.is_none() {
+            self.gsi3pk = Some(keys::customers_in_country(&p.country));
+        }
+    }
+
+    fn profile(&self) -> Result<CustomerProfile, StoreError> {
+        Ok(CustomerProfile {
+            customer_type: self.customer_type,
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            company_name: self.company_name.clone(),
+            country: self.country.clone(),
+            currency: CurrencyCode::parse(&self.currency).map_err(StoreError::internal)?,
+            language: self.language.clone(),
+            external_id: self.external_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            customer_prefix: self.customer_prefix.clone(),
+            hostname: self.hostname.clone(),
+            subdomain: Some(self.subdomain.clone()),
+            delinquent: self.delinquent,
+            website_url: self.website_url.clone(),
+            logo: self.logo.clone(),
+            billing: self.billing,
+            telephony: self.telephony,
+            role_users: self.role_users,
+            addresses: self.addresses.clone(),
+            telephones: self.telephones.clone(),
+            legal_documents: self.legal_documents.clone(),
+            allowed_domains_origins: self.allowed_domains_origins.clone(),
+            allowed_domains_registration: self.allowed_domains_registration.clone(),
+            settings: self.settings.clone(),
+            metadata: self.metadata.clone(),
+        })
+    }
+
+    fn into_domain(self) -> Result<Customer, StoreError> {
+        let parse_id = |raw: &str| Uuid::parse_str(raw).map_err(StoreError::internal);
+        Ok(Customer {
+            id: parse_id(&self.id)?,
+            profile: self.profile()?,
+            status: self.status,
+            status_reason: self.status_reason.clone(),
+            customer_key: self.customer_key.clone(),
+            owner_user_id: parse_id(&self.owner_user_id)?,
+            low_balance_alert_at: self
+                .low_balance_alert_at
+                .as_deref()
+                .map(parse_timestamp)
+                .transpose()?,
+            low_balance_alert_count: self.low_balance_alert_count,
+            created_at: parse_timestamp(&self.created_at)?,
+            updated_at: parse_timestamp(&self.updated_at)?,
+            version: self.version,
+        })
+    }
+
+    /// Every unique value this customer holds, with its guard kind.
+    fn guarded_values(&self) -> Vec<(&'static str, String)> {
+        let mut values = vec![
+            (EMAIL_KIND, self.email.clone()),
+            (SUBDOMAIN_KIND, self.subdomain.clone()),
+            (KEY_KIND, self.customer_key.clone()),
+        ];
+        if let Some(hostname) = &self.hostname {
+            values.push((HOSTNAME_KIND, hostname.clone()));
+        }
+        values
+    }
+
+    fn search_terms(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.profile()?.search_terms())
+    }
+}
+
+/// Filters of `customers(filter:)`; all optional, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerFilter {
+    /// Only this status.
+    pub status: Option<CustomerStatus>,
+    /// Only this type.
+    pub customer_type: Option<CustomerType>,
+    /// Only this country (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// Prefix of email, company, first or last name, already normalised
+    /// with [`search_key`] and at least two characters long.
+    pub search: Option<String>,
+}
+
+impl CustomerFilter {
+    fn matches(&self, customer: &Customer) -> bool {
+        self.status.is_none_or(|s| s == customer.status)
+            && self
+                .customer_type
+                .is_none_or(|t| t == customer.profile.customer_type)
+            && self
+                .country
+                .as_ref()
+                .is_none_or(|c| *c == customer.profile.country)
+    }
+}
+
+/// The role each item plays in a transaction, to read cancellation reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Customer,
+    Claim(&'static str),
+    Release,
+    NewOwner,
+    OwnerEmail,
+    ExistingOwner,
+    Membership,
+    SearchTerm,
+    Role(&'static str),
+}
+
+fn failed(parts: &[Part], cancelled: &Cancelled) -> Vec<Part> {
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| cancelled.condition_failed(*i))
+        .map(|(_, p)| *p)
+        .collect()
+}
+
+fn taken(kind: &str, value: &str) -> StoreError {
+    let (field, what) = match kind {
+        EMAIL_KIND => ("input.email", "email"),
+        SUBDOMAIN_KIND => ("input.subdomain", "subdomain"),
+        HOSTNAME_KIND => ("input.hostname", "hostname"),
+        _ => ("input", "value"),
+    };
+    StoreError::Conflict {
+        field: Some(field),
+        message: format!("another customer already has the {what} `{value}`"),
+    }
+}
+
+fn not_a_member(role: &'static str) -> StoreError {
+    let field = match role {
+        "adminUser" => "input.adminUser",
+        "billingUser" => "input.billingUser",
+        "callRecordingUser" => "input.callRecordingUser",
+        _ => "input.supportUser",
+    };
+    StoreError::InvalidInput(InvalidInput::new(field, "is not a user of this customer"))
+}
+
+fn not_found(id: Uuid) -> StoreError {
+    StoreError::NotFound {
+        entity: "Customer",
+        id: id.to_string(),
+    }
+}
+
+fn too_much_contention() -> StoreError {
+    StoreError::Conflict {
+        field: None,
+        message: "the customer was being changed concurrently; try again".into(),
+    }
+}
+
+fn search_term_put(db: &Db, term: &str, id: &str) -> Result<TransactWriteItem, StoreError> {
+    let mut item = key(keys::customer_search_term(term, id));
+    item.insert("entity".into(), s("CustomerSearchTerm"));
+    item.insert("customerId".into(), s(id));
+    let put = Put::builder()
+        .table_name(db.table.as_ref())
+        .set_item(Some(item))
+        .build()
+        .map_err(StoreError::internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn search_term_delete(db: &Db, term: &str, id: &str) -> Result<TransactWriteItem, StoreError> {
+    let delete = Delete::builder()
+        .table_name(db.table.as_ref())
+        .set_key(Some(key(keys::customer_search_term(term, id))))
+        .build()
+        .map_err(StoreError::internal)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+fn random_suffix() -> String {
+    (0..4)
+        .map(|_| char::from(b"23456789abcdefghjkmnpqrstuvwxyz"[fastrand::usize(..31)]))
+        .collect()
+}
+
+/// Reads and writes customers.
+#[derive(Clone, Debug)]
+pub struct Customers {
+    db: Db,
+}
+
+impl Customers {
+    pub(crate) fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    async fn get_item(&self, id: &str) -> Result<Option<CustomerItem>, StoreError> {
+        let output = self
+            .db
+            .client
+            .get_item()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// A live customer's item (not one being deleted).
+    async fn live_item(&self, id: Uuid) -> Result<Option<CustomerItem>, StoreError> {
+        Ok(self
+            .get_item(&id.to_string())
+            .await?
+            .filter(|item| item.deleting.is_none()))
+    }
+
+    /// The customer with `id`, or `None` (also while it is being deleted).
+    pub async fn get(&self, id: Uuid) -> Result<Option<Customer>, StoreError> {
+        self.live_item(id)
+            .await?
+            .map(CustomerItem::into_domain)
+            .transpose()
+    }
+
+    /// Several customers at once; missing or deleting ones are left out.
+    pub async fn get_many(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Customer>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|id| key(keys::customer(&id.to_string())))
+            .collect();
+        let mut found = HashMap::new();
+        for item in batch::get_all(&self.db, keys).await? {
+            let item: CustomerItem = from_item(item)?;
+            if item.deleting.is_none() {
+                let customer = item.into_domain()?;
+                found.insert(customer.id, customer);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The customer with this email (case-insensitive).
+    pub async fn get_by_email(&self, email: &str) -> Result<Option<Customer>, StoreError> {
+        match unique::owner_of(&self.db, EMAIL_KIND, email).await? {
+            Some(id) => self.get(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The customer with this customer key.
+    pub async fn get_by_key(&self, customer_key: &str) -> Result<Option<Customer>, StoreError> {
+        match unique::owner_of(&self.db, KEY_KIND, customer_key).await? {
+            Some(id) => self.get(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Creates a customer with its owner. When a user with `owner.email`
+    /// exists it becomes the owner (its password untouched); otherwise
+    /// `owner` is created. All in one transaction.
+    pub async fn create(
+        &self,
+        profile: &CustomerProfile,
+        status: CustomerStatus,
+        owner: &NewUser,
+    ) -> Result<Customer, StoreError> {
+        let users = Users::new(self.db.clone());
+        let mut existing_owner = users.id_by_email(&owner.email).await?;
+        let base = profile.subdomain_base();
+        let chosen_subdomain = profile.subdomain.is_some();
+        for attempt in 0..WRITE_ATTEMPTS {
+            let id = Uuid::now_v7().to_string();
+            let owner_id = existing_owner.unwrap_or_else(Uuid::now_v7);
+            for (role, user) in profile.role_users.named() {
+                if user.is_some_and(|u| u != owner_id) {
+                    return Err(not_a_member(role));
+                }
+            }
+            let mut profile = profile.clone();
+            if profile.subdomain.is_none() {
+                profile.subdomain = Some(if attempt == 0 {
+                    base.clone()
+                } else {
+                    format!("{base}-{}", random_suffix())
+                });
+            }
+            let mut item = CustomerItem::new(&id, status, owner_id);
+            item.set_profile(&profile);
+            let put = Put::builder()
+                .table_name(self.db.table.as_ref())
+                .set_item(Some(to_item(&item)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(StoreError::internal)?;
+            let mut items = vec![TransactWriteItem::builder().put(put).build()];
+            let mut parts = vec![Part::Customer];
+            for (kind, value) in item.guarded_values() {
+                items.push(unique::claim(&self.db, kind, &value, &id)?);
+                parts.push(Part::Claim(kind));
+            }
+            if existing_owner.is_some() {
+                items.push(Users::exists_check(&self.db, owner_id)?);
+                parts.push(Part::ExistingOwner);
+            } else {
+                items.extend(Users::create_items(&self.db, owner_id, owner)?);
+                parts.extend([Part::NewOwner, Part::OwnerEmail]);
+            }
+            items.push(memberships::put_item(
+                &self.db,
+                &id,
+                &owner_id.to_string(),
+                MemberRole::Owner,
+            )?);
+            parts.push(Part::Membership);
+            for term in item.search_terms()? {
+                items.push(search_term_put(&self.db, &term, &id)?);
+                parts.push(Part::SearchTerm);
+            }
+            match transact(&self.db, items).await {
+                Ok(()) => return item.into_domain(),
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    let failed = failed(&parts, &c);
+                    let value_of = |kind| {
+                        item.guarded_values()
+                            .into_iter()
+                            .find(|(k, _)| *k == kind)
+                            .map(|(_, v)| v)
+                            .unwrap_or_default()
+                    };
+                    for kind in [EMAIL_KIND, HOSTNAME_KIND] {
+                        if failed.contains(&Part::Claim(kind)) {
+                            return Err(taken(kind, &value_of(kind)));
+                        }
+                    }
+                    if failed.contains(&Part::Claim(SUBDOMAIN_KIND)) && chosen_subdomain {
+                        return Err(taken(SUBDOMAIN_KIND, &value_of(SUBDOMAIN_KIND)));
+                    }
+                    if failed.contains(&Part::OwnerEmail) {
+                        existing_owner = users.id_by_email(&owner.email).await?;
+                    } else if failed.contains(&Part::ExistingOwner) {
+                        existing_owner = None;
+                    }
+                    // A generated subdomain or key collided, or the owner
+                    // changed under us: try again with fresh values.
+                }
+            }
+        }
+        Err(too_much_contention())
+    }
+
+    /// Applies a patch: `apply` turns the current customer into the new
+    /// profile (validating it); only changed attributes are written. With
+    /// `expected_version`, fails with a conflict unless the customer is at
+    /// that version; without, a concurrent change is re-read and the patch
+    /// applied again.
+    pub async fn update(
+        &self,
+        id: Uuid,
+        expected_version: Option<u64>,
+        apply: impl Fn(&Customer) -> Result<CustomerProfile, InvalidInput>,
+    ) -> Result<Customer, StoreError> {
+        let id_s = id.to_string();
+        for _ in 0..WRITE_ATTEMPTS {
+            let current_item = self.live_item(id).await?.ok_or_else(|| not_found(id))?;
+            if let Some(expected) = expected_version
+                && expected != current_item.version
+            {
+                return Err(StoreError::Conflict {
+                    field: Some("expectedVersion"),
+                    message: format!(
+                        "expected version {expected}, but the customer is at version {}",
+                        current_item.version
+                    ),
+                });
+            }
+            let current = current_item.clone().into_domain()?;
+            let profile = apply(&current).map_err(StoreError::InvalidInput)?;
+            if profile == current.profile {
+                return Ok(current);
+            }
+            let mut new_item = current_item.clone();
+            new_item.set_profile(&profile);
+            let old_map = to_item(&current_item)?;
+            let new_map = to_item(&new_item)?;
+            let mut u = UpdateBuilder::diff(&old_map, &new_map, NOT_PROFILE);
+            if u.is_empty() {
+                return Ok(current);
+            }
+            u.set("updatedAt", s(timestamp(Utc::now())));
+            u.increment("version", 1);
+            let version = u.name("version");
+            let deleting = u.name("deleting");
+            u.value(":expected", n(current_item.version));
+            let (expression, names, values) = u.build();
+            let update = Update::builder()
+                .table_name(self.db.table.as_ref())
+                .set_key(Some(key(keys::customer(&id_s))))
+                .update_expression(expression)
+                .condition_expression(format!(
+                    "{version} = :expected AND attribute_not_exists({deleting})"
+                ))
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(StoreError::internal)?;
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            let mut parts = vec![Part::Customer];
+            let new_values = new_item.guarded_values();
+            self.side_items(
+                &current_item,
+                &new_item,
+                &current.profile,
+                &profile,
+                &mut items,
+                &mut parts,
+            )?;
+            match transact(&self.db, items).await {
+                Ok(()) => {
+                    return self.get(id).await?.ok_or_else(|| not_found(id));
+                }
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    let failed = failed(&parts, &c);
+                    for part in &failed {
+                        match part {
+                            Part::Claim(kind) => {
+                                let value = new_values
+                                    .iter()
+                                    .find(|(k, _)| k == kind)
+                                    .map(|(_, v)| v.clone())
+                                    .unwrap_or_default();
+                                return Err(taken(kind, &value));
+                            }
+                            Part::Role(role) => return Err(not_a_member(role)),
+                            _ => {}
+                        }
+                    }
+                    if expected_version.is_some() && failed.contains(&Part::Customer) {
+                        let now = self.live_item(id).await?.ok_or_else(|| not_found(id))?;
+                        return Err(StoreError::Conflict {
+                            field: Some("expectedVersion"),
+                            message: format!(
+                                "the customer changed concurrently and is now at version {}",
+                                now.version
+                            ),
+                        });
+                    }
+                    // Changed since read: read again and re-apply.
+                }
+            }
+        }
+        Err(too_much_contention())
+    }
+
+    /// The items an update needs besides the customer's own: guard swaps for
+    /// changed unique values, search-term changes, and membership checks for
+    /// newly assigned role users.
+    fn side_items(
+        &self,
+        current_item: &CustomerItem,
+        new_item: &CustomerItem,
+        current: &CustomerProfile,
+        profile: &CustomerProfile,
+        items: &mut Vec<TransactWriteItem>,
+        parts: &mut Vec<Part>,
+    ) -> Result<(), StoreError> {
+        let id_s = current_item.id.as_str();
+        let old_values = current_item.guarded_values();
+        let new_values = new_item.guarded_values();
+        for (kind, old) in &old_values {
+            let new = new_values.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
+            if new.is_none_or(|v| unique::normalize(v) != unique::normalize(old)) {
+                items.push(unique::release(&self.db, kind, old, id_s)?);
+                parts.push(Part::Release);
+            }
+        }
+        for (kind, new) in &new_values {
+            let old = old_values.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
+            if old.is_none_or(|v| unique::normalize(v) != unique::normalize(new)) {
+                items.push(unique::claim(&self.db, kind, new, id_s)?);
+                parts.push(Part::Claim(kind));
+            }
+        }
+        let old_terms = current_item.search_terms()?;
+        let new_terms = new_item.search_terms()?;
+        for term in old_terms.iter().filter(|t| !new_terms.contains(t)) {
+            items.push(search_term_delete(&self.db, term, id_s)?);
+            parts.push(Part::SearchTerm);
+        }
+        for term in new_terms.iter().filter(|t| !old_terms.contains(t)) {
+            items.push(search_term_put(&self.db, term, id_s)?);
+            parts.push(Part::SearchTerm);
+        }
+        let before = current.role_users.named();
+        for (i, (role, user)) in profile.role_users.named().into_iter().enumerate() {
+            if let Some(user) = user
+                && before[i].1 != Some(user)
+            {
+                items.push(memberships::exists_check(
+                    &self.db,
+                    id_s,
+                    &user.to_string(),
+                )?);
+                parts.push(Part::Role(role));
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the customer to `status`, recording `reason`. Allowed moves are
+    /// [`CustomerStatus::can_become`]; asking for the current status changes
+    /// nothing. Terminating also flags every account of the customer
+    /// inactive and disabled (again, on a repeated call, so an interrupted
+    /// termination can be finished).
+    pub async fn set_status(
+        &self,
+        id: Uuid,
+        status: CustomerStatus,
+        reason: Option<String>,
+    ) -> Result<Customer, StoreError> {
+        let id_s = id.to_string();
+        for _ in 0..WRITE_ATTEMPTS {
+            let current = self.live_item(id).await?.ok_or_else(|| not_found(id))?;
+            if current.status == status {
+                if status == CustomerStatus::Terminated {
+                    self.deactivate_accounts(&id_s).await?;
+                }
+                return current.into_domain();
+            }
+            if !current.status.can_become(status) {
+                return Err(StoreError::FailedPrecondition(format!(
+                    "a {} customer cannot become {}",
+                    current.status.as_str(),
+                    status.as_str()
+                )));
+            }
+            let now = timestamp(Utc::now());
+            let mut u = UpdateBuilder::default();
+            u.set("status", s(status.as_str()))
+                .set("gsi2pk", s(keys::customers_with_status(status.as_str())))
+                .set("statusChangedAt", s(now.clone()))
+                .set("updatedAt", s(now))
+                .increment("version", 1);
+            match &reason {
+                Some(reason) => u.set("statusReason", s(reason.clone())),
+                None => u.remove("statusReason"),
+            };
+            let status_name = u.name("status");
+            let deleting = u.name("deleting");
+            u.value(":current", s(current.status.as_str()));
+            let (expression, names, values) = u.build();
+            let result = self
+                .db
+                .client
+                .update_item()
+                .table_name(self.db.table.as_ref())
+                .set_key(Some(key(keys::customer(&id_s))))
+                .update_expression(expression)
+                .condition_expression(format!(
+                    "{status_name} = :current AND attribute_not_exists({deleting})"
+                ))
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    if status == CustomerStatus::Terminated {
+                        self.deactivate_accounts(&id_s).await?;
+                    }
+                    return self.get(id).await?.ok_or_else(|| not_found(id));
+                }
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => {}
+                Err(err) => return Err(from_sdk(err)),
+            }
+        }
+        Err(too_much_contention())
+    }
+
+    /// Flags every account of the customer inactive and disabled. Accounts
+    /// are listed on GSI1 under `CUSTOMER#<id>#ACCOUNTS`; each update is
+    /// idempotent.
+    async fn deactivate_accounts(&self, id: &str) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let page = self.account_keys_page(id, start.take()).await?;
+            for (account_key, _) in &page.0 {
+                let result = self
+                    .db
+                    .client
+                    .update_item()
+                    .table_name(self.db.table.as_ref())
+                    .set_key(Some(account_key.clone()))
+                    .update_expression("SET isActive = :false, enabled = :false, updatedAt = :now")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":false", AttributeValue::Bool(false))
+                    .expression_attribute_values(":now", s(timestamp(Utc::now())))
+                    .send()
+                    .await;
+                if let Err(err) = result
+                    && !err.as_service_error().is_some_and(
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                    )
+                {
+                    return Err(from_sdk(err));
+                }
+            }
+            match page.1 {
+                Some(last) => start = Some(last),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// One page of a customer's account keys (with their auth-id guard key
+    /// when they have one) and where the next page starts.
+    async fn account_keys_page(
+        &self,
+        id: &str,
+        start: Option<Item>,
+    ) -> Result<(Vec<(Item, Option<Item>)>, Option<Item>), StoreError> {
+        let output = self
+            .db
+            .client
+            .query()
+            .table_name(self.db.table.as_ref())
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::customer_accounts(id)))
+            .projection_expression("pk, sk, authId")
+            .limit(DELETE_PAGE)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut item| {
+                let auth_id = item
+                    .remove("authId")
+                    .and_then(|v| v.as_s().ok().cloned())
+                    .map(|auth| unique::guard_key("ACCOUNT_AUTH_ID", &auth));
+                (item, auth_id)
+            })
+            .collect();
+        Ok((items, output.last_evaluated_key))
+    }
+
+    /// Deletes a `TERMINATED` customer with its memberships, accounts,
+    /// search terms and guards (its users remain: they may belong to other
+    /// customers). Safe with any number of dependents and safe to retry.
+    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+        let id_s = id.to_string();
+        let mut mark = UpdateBuilder::default();
+        mark.set("deleting", AttributeValue::Bool(true));
+        for attribute in INDEX_KEYS {
+            mark.remove(attribute);
+        }
+        let status = mark.name("status");
+        mark.value(":terminated", s(CustomerStatus::Terminated.as_str()));
+        let (expression, names, values) = mark.build();
+        let marked = self
+            .db
+            .client
+            .update_item()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&id_s))))
+            .update_expression(expression)
+            .condition_expression(format!("attribute_exists(pk) AND {status} = :terminated"))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let item: CustomerItem = match marked {
+            Ok(output) => from_item(output.attributes.unwrap_or_default())?,
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                return Err(match self.get_item(&id_s).await? {
+                    None => not_found(id),
+                    Some(_) => StoreError::FailedPrecondition(
+                        "only TERMINATED customers can be deleted; set the status to TERMINATED first".into(),
+                    ),
+                });
+            }
+            Err(err) => return Err(from_sdk(err)),
+        };
+
+        loop {
+            let page = Memberships::keys_page(&self.db, &id_s, DELETE_PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            batch::delete_all(&self.db, page).await?;
+        }
+        loop {
+            let (accounts, _) = self.account_keys_page(&id_s, None).await?;
+            if accounts.is_empty() {
+                break;
+            }
+            let mut doomed = Vec::with_capacity(accounts.len() * 2);
+            for (account, guard) in accounts {
+                doomed.extend(guard);
+                doomed.push(account);
+            }
+            batch::delete_all(&self.db, doomed).await?;
+        }
+        let terms = item
+            .search_terms()?
+            .iter()
+            .map(|term| key(keys::customer_search_term(term, &id_s)))
+            .collect();
+        batch::delete_all(&self.db, terms).await?;
+
+        let delete = Delete::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&id_s))))
+            .condition_expression("deleting = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .map_err(StoreError::internal)?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        for (kind, value) in item.guarded_values() {
+            items.push(unique::release(&self.db, kind, &value, &id_s)?);
+        }
+        match transact(&self.db, items).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Store(err)) => Err(err),
+            Err(TxError::Cancelled(_)) => Err(StoreError::internal(format!(
+                "customer {id_s}: the final delete of the item and its guards failed its conditions"
+            ))),
+        }
+    }
+
+    /// One page of customers, newest first, narrowed by `filter`.
+    pub async fn list(
+        &self,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>, StoreError> {
+        if let Some(search) = &filter.search {
+            return self.search(search, filter, page).await;
+        }
+        let (index, pk_attr, sk_attr, partition) = if let Some(status) = filter.status {
+            (
+                keys::GSI2,
+                "gsi2pk",
+                "gsi2sk",
+                keys::customers_with_status(status.as_str()),
+            )
+        } else if let Some(country) = &filter.country {
+            (
+                keys::GSI3,
+                "gsi3pk",
+                "gsi3sk",
+                keys::customers_in_country(country),
+            )
+        } else {
+            (
+                keys::GSI1,
+                "gsi1pk",
+                "gsi1sk",
+                keys::ALL_CUSTOMERS.to_owned(),
+            )
+        };
+        let mut start = match &page.after {
+            Some(after) => {
+                let parts = cursor::decode(after, 1)?;
+                Uuid::parse_str(&parts[0]).map_err(|_| StoreError::InvalidCursor)?;
+                let mut start = key(keys::customer(&parts[0]));
+                start.insert(pk_attr.to_owned(), s(partition.clone()));
+                start.insert(sk_attr.to_owned(), s(parts[0].clone()));
+                Some(start)
+            }
+            None => None,
+        };
+        let mut conditions = Vec::new();
+        let mut values: HashMap<String, AttributeValue> =
+            HashMap::from([(":pk".to_owned(), s(partition.clone()))]);
+        if let Some(t) = filter.customer_type {
+            conditions.push("customerType = :type");
+            values.insert(
+                ":type".into(),
+                s(if t == CustomerType::Business {
+                    "BUSINESS"
+                } else {
+                    "PERSONAL"
+                }),
+            );
+        }
+        if let (Some(country), true) = (&filter.country, filter.status.is_some()) {
+            conditions.push("country = :country");
+            values.insert(":country".into(), s(country.clone()));
+        }
+        let filter_expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
+        let wanted = usize::from(page.first) + 1;
+        let mut found: Vec<CustomerItem> = Vec::new();
+        loop {
+            let output = self
+                .db
+                .client
+                .query()
+                .table_name(self.db.table.as_ref())
+                .index_name(index)
+                .key_condition_expression(format!("{pk_attr} = :pk"))
+                .set_filter_expression(filter_expression.clone())
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit(i32::try_from((wanted - found.len()).max(25)).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(from_sdk)?;
+            for item in output.items.unwrap_or_default() {
+                if found.len() < wanted {
+                    found.push(from_item(item)?);
+                }
+            }
+            match output.last_evaluated_key {
+                Some(last) if found.len() < wanted => start = Some(last),
+                _ => break,
+            }
+        }
+        let has_next_page = found.len() > usize::from(page.first);
+        found.truncate(usize::from(page.first));
+        let items = found
+            .into_iter()
+            .map(|item| {
+                let cursor = cursor::encode(&[&item.id]);
+                item.into_domain().map(|c| (c, cursor))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            has_next_page,
+        })
+    }
+
+    /// Prefix search over the customers' search terms, in term order.
+    async fn search(
+        &self,
+        text: &str,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>, StoreError> {
+        let prefix = search_key(text);
+        let partition = keys::customer_search_partition(&prefix);
+        let mut start = match &page.after {
+            Some(after) => {
+                let parts = cursor::decode(after, 1)?;
+                if !parts[0].starts_with(&prefix) {
+                    return Err(StoreError::InvalidCursor);
+                }
+                Some(key((partition.clone(), parts[0].clone())))
+            }
+            None => None,
+        };
+        let wanted = usize::from(page.first) + 1;
+        let mut found: Vec<(Customer, String)> = Vec::new();
+        loop {
+            let output = self
+                .db
+                .client
+                .query()
+                .table_name(self.db.table.as_ref())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(partition.clone()))
+                .expression_attribute_values(":prefix", s(prefix.clone()))
+                .limit(100)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(from_sdk)?;
+            let hits: Vec<(Uuid, String)> = output
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|mut item| {
+                    let sk = item.remove("sk")?.as_s().ok()?.clone();
+                    let id = item.remove("customerId")?.as_s().ok()?.clone();
+                    Some((Uuid::parse_str(&id).ok()?, sk))
+                })
+                .collect();
+            let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
+            let mut customers = self.get_many(&ids).await?;
+            for (id, sk) in hits {
+                if found.len() >= wanted {
+                    break;
+                }
+                if found.iter().any(|(c, _)| c.id == id) {
+                    continue;
+                }
+                if let Some(customer) = customers.remove(&id)
+                    && filter.matches(&customer)
+                {
+                    found.push((customer, cursor::encode(&[&sk])));
+                }
+            }
+            match output.last_evaluated_key {
+                Some(last) if found.len() < wanted => start = Some(last),
+                _ => break,
+            }
+        }
+        let has_next_page = found.len() > usize::from(page.first);
+        found.truncate(usize::from(page.first));
+        Ok(Page {
+            items: found,
+            has_next_page,
+        })
+    }
+}
