@@ -2,26 +2,29 @@
 //! `Mutation` roots. [`schema_builder`] needs no data, so the SDL export
 //! and the server build the very same schema.
 
+pub mod customers;
 pub mod error;
 pub mod gate;
 pub mod guard;
 pub mod input;
 pub mod pricing_tiers;
 pub mod scalars;
+pub mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::config::Config;
 use crate::store::Store;
+use customers::{CustomerMutation, CustomerQuery};
 use pricing_tiers::{PricingTierMutation, PricingTierQuery};
 
 /// Every query, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Query(PricingTierQuery);
+pub struct Query(PricingTierQuery, CustomerQuery);
 
 /// Every mutation, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PricingTierMutation);
+pub struct Mutation(PricingTierMutation, CustomerMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -127,3 +127,24 @@ mod tests {
         );
     }
 }
+
+/// Free-form JSON, an object in responses (never a string). Input accepts
+/// any JSON value; the field's own rule (e.g. metadata limits) decides,
+/// so its errors can name the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Json(pub serde_json::Value);
+
+#[Scalar(name = "JSON")]
+/// Free-form JSON; objects are returned as objects, not strings.
+impl ScalarType for Json {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        value
+            .into_json()
+            .map(Self)
+            .map_err(|_| InputValueError::custom("not representable as JSON"))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
+    }
+}
