@@ -25,8 +25,11 @@ async fn pause(round: u32) {
 }
 
 /// Reads the items with `keys` (strongly consistent), in no particular
-/// order; missing items are simply absent.
-pub(crate) async fn get_all(db: &Db, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+/// order; missing items are simply absent. Duplicate keys are read once
+/// (DynamoDB refuses a batch that repeats a key).
+pub(crate) async fn get_all(db: &Db, mut keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|key| seen.insert(format!("{:?}|{:?}", key.get("pk"), key.get("sk"))));
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(GET_BATCH) {
         let mut pending = Some(

@@ -731,10 +731,14 @@ impl Customers {
             parts.push(Part::SearchTerm);
         }
         let before = current.role_users.named();
+        let mut checked = Vec::new();
         for (i, (role, user)) in profile.role_users.named().into_iter().enumerate() {
+            // One check per user: a transaction may touch an item only once.
             if let Some(user) = user
                 && before[i].1 != Some(user)
+                && !checked.contains(&user)
             {
+                checked.push(user);
                 items.push(memberships::exists_check(
                     &self.db,
                     id_s,

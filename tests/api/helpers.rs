@@ -70,6 +70,20 @@ fn require_dynamodb_local() {
     );
 }
 
+/// With `SWITCHBOARD_TEST_LOG=1`, the gateway's logs (where internal error
+/// details go) are printed with each test's output.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("SWITCHBOARD_TEST_LOG").is_some() {
+        ONCE.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("warn,switchboard=debug")
+                .with_test_writer()
+                .try_init();
+        });
+    }
+}
+
 impl TestApp {
     /// An app with default configuration.
     pub async fn spawn() -> Self {
@@ -78,6 +92,7 @@ impl TestApp {
 
     /// An app with extra configuration variables.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        init_test_log();
         require_dynamodb_local();
         let table = format!("test_{}", uuid::Uuid::now_v7().simple());
         let mut env: HashMap<String, String> = HashMap::from([

@@ -9,6 +9,7 @@
 mod auth;
 mod binary;
 mod contract;
+mod customers;
 mod faults;
 mod helpers;
 mod http_protocol;
