@@ -463,31 +463,43 @@ async fn generated_subdomains_get_a_suffix_on_collision() {
 }
 
 #[tokio::test]
-async fn concurrent_updates_to_one_hostname_have_exactly_one_winner_and_old_values_are_freed() {
+async fn concurrent_updates_to_one_unique_value_have_exactly_one_winner_and_old_values_are_freed() {
     let app = TestApp::spawn().await;
     let mut ids = Vec::new();
     for _ in 0..6 {
         ids.push(id_of(&create(&app, json!({})).await));
     }
-    let results: Vec<Value> = futures::future::join_all(
-        ids.iter()
-            .map(|id| update(&app, id, json!({"hostname": "shared.example.com"}))),
-    )
-    .await;
-    exactly_one_winner(&results, "input.hostname");
-    let winner = results.iter().find(|b| b.get("errors").is_none()).unwrap();
-    let winner_id = winner["data"]["updateCustomer"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // Moving the winner to another hostname frees the contested one.
-    data(&update(&app, &winner_id, json!({"hostname": "other.example.com"})).await);
-    let loser = ids.iter().find(|id| **id != winner_id).unwrap();
-    let taken = update(&app, loser, json!({"hostname": "shared.example.com"})).await;
-    assert_eq!(
-        data(&taken)["updateCustomer"]["hostname"],
-        "shared.example.com"
-    );
+    let contested_email = unique_email("contested");
+    for (field, value, moved) in [
+        (
+            "hostname",
+            json!("shared.example.com"),
+            json!("other.example.com"),
+        ),
+        (
+            "email",
+            json!(contested_email),
+            json!(unique_email("moved")),
+        ),
+        ("subdomain", json!("shared-sub"), json!("other-sub")),
+    ] {
+        let results: Vec<Value> = futures::future::join_all(
+            ids.iter()
+                .map(|id| update(&app, id, json!({ field: value }))),
+        )
+        .await;
+        exactly_one_winner(&results, &format!("input.{field}"));
+        let winner = results.iter().find(|b| b.get("errors").is_none()).unwrap();
+        let winner_id = winner["data"]["updateCustomer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Moving the winner to another value frees the contested one.
+        data(&update(&app, &winner_id, json!({ field: moved })).await);
+        let loser = ids.iter().find(|id| **id != winner_id).unwrap();
+        let taken = update(&app, loser, json!({ field: value })).await;
+        assert_eq!(data(&taken)["updateCustomer"][field], value, "{field}");
+    }
 }
 
 #[tokio::test]
