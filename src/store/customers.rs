@@ -31,6 +31,7 @@ use uuid::Uuid;
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::from_sdk;
 use super::memberships::{self, MemberRole, Memberships};
+use super::paging::fill_page;
 use super::transaction::{Cancelled, TxError, transact};
 use super::update::UpdateBuilder;
 use super::users::Users;
@@ -1014,7 +1015,7 @@ impl Customers {
                 keys::ALL_CUSTOMERS.to_owned(),
             )
         };
-        let mut start = match &page.after {
+        let start = match &page.after {
             Some(after) => {
                 let parts = cursor::decode(after, 1)?;
                 Uuid::parse_str(&parts[0]).map_err(|_| StoreError::InvalidCursor)?;
@@ -1044,36 +1045,18 @@ impl Customers {
             values.insert(":country".into(), s(country.clone()));
         }
         let filter_expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
-        let wanted = usize::from(page.first) + 1;
-        let mut found: Vec<CustomerItem> = Vec::new();
-        loop {
-            let output = self
-                .db
-                .client
-                .query()
-                .table_name(self.db.table.as_ref())
-                .index_name(index)
-                .key_condition_expression(format!("{pk_attr} = :pk"))
-                .set_filter_expression(filter_expression.clone())
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit(i32::try_from((wanted - found.len()).max(25)).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in output.items.unwrap_or_default() {
-                if found.len() < wanted {
-                    found.push(from_item(item)?);
-                }
-            }
-            match output.last_evaluated_key {
-                Some(last) if found.len() < wanted => start = Some(last),
-                _ => break,
-            }
-        }
-        let has_next_page = found.len() > usize::from(page.first);
-        found.truncate(usize::from(page.first));
+        let query = self
+            .db
+            .client
+            .query()
+            .table_name(self.db.table.as_ref())
+            .index_name(index)
+            .key_condition_expression(format!("{pk_attr} = :pk"))
+            .set_filter_expression(filter_expression)
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(false);
+        let (found, has_next_page): (Vec<CustomerItem>, bool) =
+            fill_page(query, start, page.first, 25).await?;
         let items = found
             .into_iter()
             .map(|item| {

@@ -9,8 +9,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::codec::{from_item, key, s, timestamp, to_item};
+use super::codec::{key, s, timestamp, to_item};
 use super::error::from_sdk;
+use super::paging::fill_page;
 use super::transaction::{TxError, transact};
 use super::users::Users;
 use super::{Db, StoreError, cursor, keys};
@@ -168,7 +169,7 @@ impl Memberships {
         page: &PageRequest,
     ) -> Result<Page<Membership>, StoreError> {
         let partition = keys::customer_partition(&customer_id.to_string());
-        let mut start = match &page.after {
+        let start = match &page.after {
             Some(after) => {
                 let parts = cursor::decode(after, 1)?;
                 Uuid::parse_str(&parts[0]).map_err(|_| StoreError::InvalidCursor)?;
@@ -179,33 +180,17 @@ impl Memberships {
             }
             None => None,
         };
-        let wanted = usize::from(page.first) + 1;
-        let mut items: Vec<MembershipItem> = Vec::new();
-        loop {
-            let output = self
-                .db
-                .client
-                .query()
-                .table_name(self.db.table.as_ref())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :member)")
-                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
-                .consistent_read(true)
-                .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in output.items.unwrap_or_default() {
-                items.push(from_item(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(last) if items.len() < wanted => start = Some(last),
-                _ => break,
-            }
-        }
-        let has_next_page = items.len() > usize::from(page.first);
-        items.truncate(usize::from(page.first));
+        let query = self
+            .db
+            .client
+            .query()
+            .table_name(self.db.table.as_ref())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :member)")
+            .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
+            .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
+            .consistent_read(true);
+        let (items, has_next_page): (Vec<MembershipItem>, bool) =
+            fill_page(query, start, page.first, 1).await?;
         let items = items
             .into_iter()
             .map(|item| {

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod error;
 mod keys;
 pub mod memberships;
+mod paging;
 pub mod pricing_tiers;
 pub mod tables;
 mod transaction;

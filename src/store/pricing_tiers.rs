@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::from_sdk;
+use super::paging::fill_page;
 use super::transaction::{TxError, transact};
 use super::update::UpdateBuilder;
 use super::{Db, StoreError, cursor, keys, unique};
@@ -220,7 +221,7 @@ impl PricingTiers {
         } else {
             (keys::GSI2, "gsi2pk", "gsi2sk", keys::ACTIVE_PRICING_TIERS)
         };
-        let mut start = match &page.after {
+        let start = match &page.after {
             Some(after) => {
                 let parts = cursor::decode(after, 2)?;
                 Uuid::parse_str(&parts[1]).map_err(|_| StoreError::InvalidCursor)?;
@@ -231,34 +232,18 @@ impl PricingTiers {
             }
             None => None,
         };
-        let wanted = usize::from(page.first) + 1;
         let default_id = self.default_id();
-        let mut items: Vec<PricingTierItem> = Vec::with_capacity(wanted);
-        loop {
-            let output = self
-                .db
-                .client
-                .query()
-                .table_name(self.db.table.as_ref())
-                .index_name(index)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", pk_attr)
-                .expression_attribute_values(":pk", s(partition))
-                .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            for item in output.items.unwrap_or_default() {
-                items.push(from_item(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(last) if items.len() < wanted => start = Some(last),
-                _ => break,
-            }
-        }
-        let has_next_page = items.len() > usize::from(page.first);
-        items.truncate(usize::from(page.first));
+        let query = self
+            .db
+            .client
+            .query()
+            .table_name(self.db.table.as_ref())
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(partition));
+        let (items, has_next_page): (Vec<PricingTierItem>, bool) =
+            fill_page(query, start, page.first, 1).await?;
         let default_id = default_id.await?;
         let items = items
             .into_iter()
