@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
 };
@@ -412,6 +414,12 @@ fn search_term_delete(db: &Db, term: &str, id: &str) -> Result<TransactWriteItem
         .build()
         .map_err(StoreError::internal)?;
     Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// Whether an `UpdateItem` failed only because its condition did not hold.
+fn condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
 }
 
 fn random_suffix() -> String {
@@ -814,10 +822,7 @@ impl Customers {
                     }
                     return self.get(id).await?.ok_or_else(|| not_found(id));
                 }
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => {}
+                Err(err) if condition_failed(&err) => {}
                 Err(err) => return Err(from_sdk(err)),
             }
         }
@@ -845,9 +850,7 @@ impl Customers {
                     .send()
                     .await;
                 if let Err(err) = result
-                    && !err.as_service_error().is_some_and(
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                    )
+                    && !condition_failed(&err)
                 {
                     return Err(from_sdk(err));
                 }
@@ -923,11 +926,7 @@ impl Customers {
             .await;
         let item: CustomerItem = match marked {
             Ok(output) => from_item(output.attributes.unwrap_or_default())?,
-            Err(err)
-                if err.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
-                ) =>
-            {
+            Err(err) if condition_failed(&err) => {
                 return Err(match self.get_item(&id_s).await? {
                     None => not_found(id),
                     Some(_) => StoreError::FailedPrecondition(
