@@ -82,3 +82,14 @@ ensure_python_tools() {
       'cfn-lint>=1.40,<2' 'aws-sam-translator>=1.100,<2' >&2
   fi
 }
+
+# Node tools for protocol checks (the graphql-http server audit).
+NODE_TOOLS="$LOCAL/node-tools"
+ensure_node_tools() {
+  if [ ! -d "$NODE_TOOLS/node_modules/graphql-http" ]; then
+    require npm "install Node.js 20+"
+    echo "installing graphql-http into .local/node-tools" >&2
+    mkdir -p "$NODE_TOOLS"
+    npm install --prefix "$NODE_TOOLS" --no-audit --no-fund --loglevel=error graphql-http@1 graphql@16 >&2
+  fi
+}

@@ -149,8 +149,8 @@ async fn http(port: u16, request: String) -> (u16, String) {
     (status, body)
 }
 
-#[tokio::test]
-async fn serve_answers_over_tcp() {
+/// Starts `switchboard serve` over a fresh table; returns it and its port.
+async fn serve() -> (Running, u16) {
     let table = unique_table();
     let setup = switchboard()
         .arg("create-tables")
@@ -159,7 +159,7 @@ async fn serve_answers_over_tcp() {
         .unwrap();
     assert!(setup.status.success());
     let port = free_port().await;
-    let _server = Running(
+    let server = Running(
         switchboard()
             .args(["serve", "--port", &port.to_string()])
             .env("TABLE_NAME", &table)
@@ -167,18 +167,21 @@ async fn serve_answers_over_tcp() {
             .spawn()
             .unwrap(),
     );
-    let mut ready = false;
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            ready = true;
-            break;
+            return (server, port);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(ready, "switchboard serve did not open its port");
+    panic!("switchboard serve did not open its port");
+}
+
+#[tokio::test]
+async fn serve_answers_over_tcp() {
+    let (_server, port) = serve().await;
     let (status, body) = http(
         port,
         "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
@@ -286,4 +289,32 @@ async fn on_lambda_the_binary_answers_api_gateway_events_through_the_runtime_api
     );
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(data(&body)["pricingTiers"]["edges"], json!([]));
+}
+
+#[tokio::test]
+async fn the_server_passes_the_graphql_over_http_audit() {
+    let node_path = std::env::var("SWITCHBOARD_NODE_PATH").expect(
+        "SWITCHBOARD_NODE_PATH names the graphql-http install; run the tests with scripts/test",
+    );
+    let (_server, port) = serve().await;
+    let token =
+        crate::helpers::TestApp::issuer_for_tests().mint("audit", true, Duration::from_mins(5));
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("scripts/graphql-http-audit.cjs")
+            .env("NODE_PATH", node_path)
+            .env("AUDIT_URL", format!("http://127.0.0.1:{port}/graphql"))
+            .env("AUDIT_TOKEN", token)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run node");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains(" passed, 0 failed"), "{report}");
 }
