@@ -454,10 +454,10 @@ impl CustomerNode {
     /// The one owner user.
     async fn owner(&self, ctx: &Context<'_>) -> Result<UserNode, ApiError> {
         user(ctx, Some(self.0.owner_user_id)).await?.ok_or_else(|| {
-            ApiError::new(
-                super::error::Code::InternalServerError,
-                super::error::INTERNAL_MESSAGE,
-            )
+            ApiError::internal(format!(
+                "customer {} names owner {} who does not exist",
+                self.0.id, self.0.owner_user_id
+            ))
         })
     }
     /// The customer's users (the owner included), `first` (at most 100) at
@@ -1285,8 +1285,8 @@ impl CustomerMutation {
         let password = new.password;
         let password_hash = tokio::task::spawn_blocking(move || password.hash())
             .await
-            .map_err(|e| ApiError::from(crate::store::StoreError::internal(e.to_string())))?
-            .map_err(|e| ApiError::from(crate::store::StoreError::internal(e.to_string())))?;
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
         let owner = NewUser {
             email: new.profile.email.clone(),
             first_name: new.profile.first_name.clone(),

@@ -108,6 +108,13 @@ impl ApiError {
         Self::new(Code::Unauthenticated, "authentication required")
     }
 
+    /// An internal fault: `detail` goes to the log, the client gets the
+    /// generic message.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(Code::InternalServerError, INTERNAL_MESSAGE)
+    }
+
     /// `BAD_USER_INPUT` at `field`.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
