@@ -33,8 +33,17 @@ ensure_dynamodb_local() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A port nothing listens on, from the ephemeral range.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 20000))
+    if ! port_open "$port"; then
+      echo "$port"
+      return
+    fi
+  done
+  die "no free port found"
 }
 
 # start_dynamodb_local DIR PORT LOG ARGS... : starts it in the background and
@@ -77,7 +86,7 @@ ensure_python_tools() {
   if [ ! -x "$VENV/bin/cfn-lint" ] || ! "$VENV/bin/python" -c 'import samtranslator' 2>/dev/null; then
     require python3 "install Python 3.9+"
     echo "installing cfn-lint and aws-sam-translator into .local/venv" >&2
-    python3 -m venv "$VENV"
+    python3 -m venv "$VENV" >&2 || die "python3 cannot create a virtualenv; on Debian: apt-get install python3-venv"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
       'cfn-lint>=1.40,<2' 'aws-sam-translator>=1.100,<2' >&2
   fi
