@@ -34,7 +34,7 @@ use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_it
 use super::error::from_sdk;
 use super::memberships::{self, MemberRole, Memberships};
 use super::paging::fill_page;
-use super::transaction::{Cancelled, TxError, transact};
+use super::transaction::{Cancelled, TxError, backoff, transact};
 use super::update::UpdateBuilder;
 use super::users::Users;
 use super::{Db, StoreError, batch, cursor, keys, unique};
@@ -55,7 +55,7 @@ const HOSTNAME_KIND: &str = "CUSTOMER_HOSTNAME";
 const KEY_KIND: &str = "CUSTOMER_KEY";
 /// Attempts at a write that may collide (generated values, optimistic
 /// reads) before giving up with `CONFLICT`.
-const WRITE_ATTEMPTS: usize = 6;
+const WRITE_ATTEMPTS: u32 = 10;
 /// Items per deletion batch query.
 const DELETE_PAGE: i32 = 100;
 /// Attributes a profile diff never touches.
@@ -608,7 +608,10 @@ impl Customers {
         apply: impl Fn(&Customer) -> Result<CustomerProfile, InvalidInput>,
     ) -> Result<Customer, StoreError> {
         let id_s = id.to_string();
-        for _ in 0..WRITE_ATTEMPTS {
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let current_item = self.live_item(id).await?.ok_or_else(|| not_found(id))?;
             if let Some(expected) = expected_version
                 && expected != current_item.version
@@ -771,7 +774,10 @@ impl Customers {
         reason: Option<String>,
     ) -> Result<Customer, StoreError> {
         let id_s = id.to_string();
-        for _ in 0..WRITE_ATTEMPTS {
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let current = self.live_item(id).await?.ok_or_else(|| not_found(id))?;
             if current.status == status {
                 if status == CustomerStatus::Terminated {

@@ -30,7 +30,7 @@ use uuid::Uuid;
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::from_sdk;
 use super::paging::fill_page;
-use super::transaction::{TxError, transact};
+use super::transaction::{TxError, backoff, transact};
 use super::update::UpdateBuilder;
 use super::{Db, StoreError, cursor, keys, unique};
 use crate::domain::currency::CurrencyCode;
@@ -40,7 +40,7 @@ use crate::domain::pricing_tier::{NewPricingTier, PricingTier, PricingTierPatch,
 const ENTITY: &str = "PricingTier";
 const NAME_KIND: &str = "PRICING_TIER_NAME";
 /// Attempts at an optimistic read-then-conditional-write before giving up.
-const WRITE_ATTEMPTS: usize = 5;
+const WRITE_ATTEMPTS: u32 = 10;
 
 /// A pricing tier as stored. Not the API shape: `accountCount` and the index
 /// keys live here only.
@@ -367,7 +367,10 @@ impl PricingTiers {
         expected_version: Option<u64>,
     ) -> Result<PricingTier, StoreError> {
         let id_s = id.to_string();
-        for _ in 0..WRITE_ATTEMPTS {
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let current = self.get_tier_item(id).await?.ok_or_else(|| not_found(id))?;
             if let Some(expected) = expected_version
                 && expected != current.version
@@ -499,7 +502,10 @@ impl PricingTiers {
     /// are on it; with `expected_version`, only at that version.
     pub async fn delete(&self, id: Uuid, expected_version: Option<u64>) -> Result<(), StoreError> {
         let id_s = id.to_string();
-        for _ in 0..WRITE_ATTEMPTS {
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let current = self.get_tier_item(id).await?.ok_or_else(|| not_found(id))?;
             if let Some(expected) = expected_version
                 && expected != current.version

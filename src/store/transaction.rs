@@ -107,7 +107,8 @@ pub(crate) async fn transact(db: &Db, items: Vec<TransactWriteItem>) -> Result<(
 }
 
 /// Full-jitter exponential backoff: up to 10 ms, 20 ms, 40 ms … 640 ms.
-async fn backoff(attempt: u32) {
+/// Also used between optimistic read-then-write attempts.
+pub(crate) async fn backoff(attempt: u32) {
     let ceiling = 10u64 << attempt.min(6);
     tokio::time::sleep(Duration::from_millis(fastrand::u64(1..=ceiling))).await;
 }
