@@ -19,15 +19,20 @@
     try { window.localStorage.setItem(storageKey, handedOver); } catch (e) { /* storage disabled */ }
     window.history.replaceState(null, '', window.location.pathname + window.location.search);
   }
+  // GraphiQL keeps each tab's headers in its tab state; fall back to the
+  // plain headers key of older versions.
   function persistedHeaders() {
     try {
-      var parsed = JSON.parse(window.localStorage.getItem(storageKey) || '{}');
+      var state = JSON.parse(window.localStorage.getItem('graphiql:tabState') || 'null');
+      var tab = state && state.tabs && state.tabs[state.activeTabIndex || 0];
+      var text = (tab && tab.headers) || window.localStorage.getItem(storageKey) || '{}';
+      var parsed = JSON.parse(text);
       return parsed && typeof parsed === 'object' ? parsed : {};
     } catch (e) {
       return {};
     }
   }
-  var initialHeaders = persistedHeaders();
+  var initialHeaders = handedOver ? JSON.parse(handedOver) : persistedHeaders();
   var base = GraphiQL.createFetcher({ url: endpoint });
   function fetcher(params, options) {
     var opts = options || {};
