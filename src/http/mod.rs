@@ -79,7 +79,6 @@ fn request_id(request: &Request) -> String {
     let from_gateway = request.request_context_ref().and_then(|ctx| match ctx {
         RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
         RequestContext::ApiGatewayV1(ctx) => ctx.request_id.clone(),
-        #[allow(unreachable_patterns)]
         _ => None,
     });
     from_gateway

@@ -17,7 +17,6 @@ fn stage_of<B>(request: &Request<B>) -> Option<String> {
     let stage = match request.request_context_ref()? {
         RequestContext::ApiGatewayV2(ctx) => ctx.stage.clone(),
         RequestContext::ApiGatewayV1(ctx) => ctx.stage.clone(),
-        #[allow(unreachable_patterns)]
         _ => None,
     }?;
     (stage != "$default" && !stage.is_empty()).then_some(stage)
