@@ -8,9 +8,9 @@
 
 use axum::extract::Path;
 use axum::response::{Html, IntoResponse, Response};
+use http::HeaderValue;
 use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use http::request::Parts;
-use http::{HeaderValue, StatusCode};
 
 use super::stage::BasePath;
 
@@ -125,6 +125,6 @@ pub async fn asset(Path(file): Path<String>) -> Response {
             *bytes,
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => super::not_found().await,
     }
 }

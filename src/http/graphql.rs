@@ -30,7 +30,12 @@ use crate::graphql::error::{Code, INTERNAL_MESSAGE};
 use crate::graphql::gate::with_code;
 
 /// A response carrying only request-level errors, with `format`'s media type.
-fn error_response(status: StatusCode, format: Format, code: Code, message: &str) -> Response {
+pub(crate) fn error_response(
+    status: StatusCode,
+    format: Format,
+    code: Code,
+    message: &str,
+) -> Response {
     let body = json!({
         "errors": [{"message": message, "extensions": {"code": code.as_str()}}]
     });

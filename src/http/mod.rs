@@ -61,11 +61,33 @@ pub fn router(state: AppState) -> Router {
             get(graphiql::asset),
         )
         .route("/health", get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     let edge = tower::ServiceBuilder::new()
         .layer(middleware::from_fn(edge))
         .service(routes);
     Router::new().fallback_service(edge)
+}
+
+/// Unknown paths get a JSON error with a code, like every other error.
+pub(crate) async fn not_found() -> Response {
+    graphql::error_response(
+        http::StatusCode::NOT_FOUND,
+        negotiate::Format::Json,
+        crate::graphql::error::Code::NotFound,
+        "no such route; the API is at /graphql",
+    )
+}
+
+/// A known path with a method it does not serve (axum adds `Allow`).
+async fn method_not_allowed() -> Response {
+    graphql::error_response(
+        http::StatusCode::METHOD_NOT_ALLOWED,
+        negotiate::Format::Json,
+        crate::graphql::error::Code::MethodNotAllowed,
+        "this method is not allowed here",
+    )
 }
 
 /// `GET /health`: liveness only; it touches no dependency.

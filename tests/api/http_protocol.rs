@@ -431,3 +431,18 @@ async fn deeply_nested_introspection_lists_are_refused() {
     let body = app.graphql(bomb, json!({})).await;
     assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX");
 }
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_coded_json_errors() {
+    let app = TestApp::spawn().await;
+    let missing = app
+        .send(Request::get("/nope").body(Body::empty()).unwrap())
+        .await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "NOT_FOUND");
+    let put = app
+        .send(Request::put("/graphql").body(Body::empty()).unwrap())
+        .await;
+    assert_error(&put, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
+    let allow = put.headers["allow"].to_str().unwrap();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+}
