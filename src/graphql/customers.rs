@@ -1251,10 +1251,10 @@ impl CustomerQuery {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-        #[graphql(default)] filter: CustomerFilterInput,
+        filter: Option<CustomerFilterInput>,
     ) -> Result<Connection<String, CustomerNode>, ApiError> {
         let page = PageRequest::new(first, after)?;
-        let filter = filter.parse()?;
+        let filter = filter.unwrap_or_default().parse()?;
         let page = customers(ctx).list(&filter, &page).await?;
         let mut connection = Connection::new(false, page.has_next_page);
         connection.edges.extend(
