@@ -515,7 +515,13 @@ impl Customers {
         let mut existing_owner = users.id_by_email(&owner.email).await?;
         let base = profile.subdomain_base();
         let chosen_subdomain = profile.subdomain.is_some();
+        // Set once the generated subdomain is found taken; later attempts
+        // then add a random suffix.
+        let mut base_taken = false;
         for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let id = Uuid::now_v7().to_string();
             let owner_id = existing_owner.unwrap_or_else(Uuid::now_v7);
             for (role, user) in profile.role_users.named() {
@@ -525,10 +531,10 @@ impl Customers {
             }
             let mut profile = profile.clone();
             if profile.subdomain.is_none() {
-                profile.subdomain = Some(if attempt == 0 {
-                    base.clone()
-                } else {
+                profile.subdomain = Some(if base_taken {
                     format!("{base}-{}", random_suffix())
+                } else {
+                    base.clone()
                 });
             }
             let mut item = CustomerItem::new(&id, status, owner_id);
@@ -580,8 +586,11 @@ impl Customers {
                             return Err(taken(kind, &value_of(kind)));
                         }
                     }
-                    if failed.contains(&Part::Claim(SUBDOMAIN_KIND)) && chosen_subdomain {
-                        return Err(taken(SUBDOMAIN_KIND, &value_of(SUBDOMAIN_KIND)));
+                    if failed.contains(&Part::Claim(SUBDOMAIN_KIND)) {
+                        if chosen_subdomain {
+                            return Err(taken(SUBDOMAIN_KIND, &value_of(SUBDOMAIN_KIND)));
+                        }
+                        base_taken = true;
                     }
                     if failed.contains(&Part::OwnerEmail) {
                         existing_owner = users.id_by_email(&owner.email).await?;
