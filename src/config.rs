@@ -64,7 +64,7 @@ pub struct Limits {
     /// chains inside introspection do not count.
     pub max_depth: usize,
     /// Largest complexity score, where a list field counts its page size
-    /// times its children (`GRAPHQL_MAX_COMPLEXITY`, default 2000).
+    /// times its children (`GRAPHQL_MAX_COMPLEXITY`, default 10000).
     pub max_complexity: usize,
     /// Most aliased fields in one document (`GRAPHQL_MAX_ALIASES`, default 30).
     pub max_aliases: usize,
@@ -78,7 +78,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 1024 * 1024,
             max_depth: 12,
-            max_complexity: 2000,
+            max_complexity: 10_000,
             max_aliases: 30,
             max_fields: 500,
         }

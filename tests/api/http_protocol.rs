@@ -446,3 +446,27 @@ async fn unknown_routes_and_methods_get_coded_json_errors() {
     let allow = put.headers["allow"].to_str().unwrap();
     assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
 }
+
+#[tokio::test]
+async fn default_limits_allow_a_full_page_of_customers_but_not_nested_fan_out() {
+    let app = TestApp::spawn().await;
+    let all_fields = "id customerType firstName lastName email companyName country currency language
+        status statusReason externalId tenantId customerKey customerPrefix hostname subdomain delinquent
+        websiteUrl logo credit automaticRefillAmount lowBalanceAlertAmount lowBalanceAlertAt
+        lowBalanceAlertCount defaultBillMethod internationalCalling mediaBypass accountLock callRecording
+        cnamLookUps holdMusic transcribeCalls callDebug cdrRetention maxOutboundCallRate
+        callForwardingCallLimit owner { id email } addresses { city } telephones { number }
+        legalDocuments { value } allowedDomainsOrigins allowedDomainsRegistration settings metadata
+        createdAt updatedAt version";
+    let page = app
+        .graphql(
+            &format!("{{ customers(first: 100) {{ edges {{ node {{ {all_fields} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    data(&page);
+    let fan_out = app
+        .graphql("{ customers(first: 100) { edges { node { users(first: 100) { edges { node { id email } } } } } } }", json!({}))
+        .await;
+    assert_eq!(error_code(&fan_out), "QUERY_TOO_COMPLEX");
+}
