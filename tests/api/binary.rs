@@ -151,6 +151,12 @@ async fn http(port: u16, request: String) -> (u16, String) {
 
 /// Starts `switchboard serve` over a fresh table; returns it and its port.
 async fn serve() -> (Running, u16) {
+    serve_with(false).await
+}
+
+/// As [`serve`]; with `port_from_env`, the port is given as `PORT` instead
+/// of `--port`.
+async fn serve_with(port_from_env: bool) -> (Running, u16) {
     let table = unique_table();
     let setup = switchboard()
         .arg("create-tables")
@@ -159,14 +165,17 @@ async fn serve() -> (Running, u16) {
         .unwrap();
     assert!(setup.status.success());
     let port = free_port().await;
-    let server = Running(
-        switchboard()
-            .args(["serve", "--port", &port.to_string()])
-            .env("TABLE_NAME", &table)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut command = switchboard();
+    command
+        .arg("serve")
+        .env("TABLE_NAME", &table)
+        .stdout(Stdio::null());
+    if port_from_env {
+        command.env("PORT", port.to_string());
+    } else {
+        command.args(["--port", &port.to_string()]);
+    }
+    let server = Running(command.spawn().unwrap());
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -317,4 +326,15 @@ async fn the_server_passes_the_graphql_over_http_audit() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(report.contains(" passed, 0 failed"), "{report}");
+}
+
+#[tokio::test]
+async fn serve_takes_its_port_from_the_environment() {
+    let (_server, port) = serve_with(true).await;
+    let (status, _) = http(
+        port,
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into(),
+    )
+    .await;
+    assert_eq!(status, 200);
 }

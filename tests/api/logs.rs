@@ -60,6 +60,18 @@ async fn logs_are_json_with_request_id_and_operation_and_never_the_token() {
         .await
         .json();
     data(&body);
+    let password = "hunter2-but-much-longer";
+    let customer = app
+        .post_graphql(
+            Some(&token),
+            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }",
+            json!({"input": {"customerType": "PERSONAL", "firstName": "Log", "lastName": "Test",
+                             "email": "log-test@example.com", "password": password,
+                             "country": "US", "currency": "USD"}}),
+        )
+        .await
+        .json();
+    data(&customer);
     let rejected = app
         .post_graphql(Some("not-a-real-token"), "{ __typename }", json!({}))
         .await;
@@ -70,18 +82,19 @@ async fn logs_are_json_with_request_id_and_operation_and_never_the_token() {
         .iter()
         .filter(|l| l["message"] == "request completed")
         .collect();
-    assert_eq!(completed.len(), 2, "{lines:?}");
+    assert_eq!(completed.len(), 3, "{lines:?}");
     let first = completed[0];
     assert_eq!(first["span"]["operation"], "CreateTier");
     assert_eq!(first["status"], 200);
     assert!(!first["span"]["request_id"].as_str().unwrap().is_empty());
-    assert_eq!(completed[1]["status"], 401);
+    assert_eq!(completed[2]["status"], 401);
 
     let everything = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     for secret in [
         token.as_str(),
         "not-a-real-token",
         secret_text,
+        password,
         crate::helpers::SECRET,
     ] {
         assert!(!everything.contains(secret), "the logs contain `{secret}`");
