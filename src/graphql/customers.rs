@@ -824,7 +824,7 @@ impl CreateCustomerInput {
 /// nullable field (and empties a list or object). `addresses`, `telephones`,
 /// `legalDocuments`, the allowed-domain lists, `settings` and `metadata` are
 /// replaced whole. Status changes go through `setCustomerStatus`.
-#[derive(InputObject, Clone, Default)]
+#[derive(InputObject, Clone)]
 pub struct UpdateCustomerInput {
     /// Business or person.
     customer_type: MaybeUndefined<CustomerType>,

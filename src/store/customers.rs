@@ -31,7 +31,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
-use super::error::from_sdk;
+use super::error::{ensure_version, from_sdk};
 use super::memberships::{self, MemberRole, Memberships};
 use super::paging::fill_page;
 use super::transaction::{Cancelled, TxError, backoff, transact};
@@ -622,17 +622,7 @@ impl Customers {
                 backoff(attempt).await;
             }
             let current_item = self.live_item(id).await?.ok_or_else(|| not_found(id))?;
-            if let Some(expected) = expected_version
-                && expected != current_item.version
-            {
-                return Err(StoreError::Conflict {
-                    field: Some("expectedVersion"),
-                    message: format!(
-                        "expected version {expected}, but the customer is at version {}",
-                        current_item.version
-                    ),
-                });
-            }
+            ensure_version("customer", expected_version, current_item.version)?;
             let current = current_item.clone().into_domain()?;
             let profile = apply(&current).map_err(StoreError::InvalidInput)?;
             if profile == current.profile {

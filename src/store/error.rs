@@ -59,6 +59,24 @@ impl StoreError {
     }
 }
 
+/// Fails with a conflict on `expectedVersion` when the client expected a
+/// version other than the stored one.
+pub(crate) fn ensure_version(
+    entity: &str,
+    expected: Option<u64>,
+    actual: u64,
+) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if expected != actual => Err(StoreError::Conflict {
+            field: Some("expectedVersion"),
+            message: format!(
+                "expected version {expected}, but the {entity} is at version {actual}"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Error codes DynamoDB uses for throttling and transient server faults.
 const TRANSIENT_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",

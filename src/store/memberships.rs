@@ -210,8 +210,8 @@ impl Memberships {
         })
     }
 
-    /// Every membership key of a customer, one page (up to `limit`) at a
-    /// time from `start`; used by deletion.
+    /// Up to `limit` membership keys of a customer, from the start: deletion
+    /// removes what it reads, so each call returns the next ones.
     pub(crate) async fn keys_page(
         db: &Db,
         customer_id: &str,

@@ -28,11 +28,11 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
-use super::error::from_sdk;
+use super::error::{ensure_version, from_sdk};
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
 use super::update::UpdateBuilder;
-use super::{Db, StoreError, cursor, keys, unique};
+use super::{Db, StoreError, batch, cursor, keys, unique};
 use crate::domain::currency::CurrencyCode;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::pricing_tier::{NewPricingTier, PricingTier, PricingTierPatch, Rate};
@@ -126,15 +126,6 @@ fn name_taken(name: &str) -> StoreError {
     }
 }
 
-fn version_conflict(expected: u64, actual: u64) -> StoreError {
-    StoreError::Conflict {
-        field: Some("expectedVersion"),
-        message: format!(
-            "expected version {expected}, but the pricing tier is at version {actual}"
-        ),
-    }
-}
-
 fn not_found(id: Uuid) -> StoreError {
     StoreError::NotFound {
         entity: "PricingTier",
@@ -193,10 +184,25 @@ impl PricingTiers {
             .and_then(|v| v.as_s().ok().cloned()))
     }
 
-    /// The tier with `id`, or `None`.
+    /// The tier with `id`, or `None`; the tier and the default pointer are
+    /// read in one `BatchGetItem`.
     pub async fn get(&self, id: Uuid) -> Result<Option<PricingTier>, StoreError> {
-        let (item, default_id) = tokio::try_join!(self.get_tier_item(id), self.default_id())?;
-        item.map(|i| i.into_domain(default_id.as_deref()))
+        let keys = vec![
+            key(keys::pricing_tier(&id.to_string())),
+            key(keys::default_pricing_tier()),
+        ];
+        let mut tier = None;
+        let mut default_id = None;
+        for mut item in batch::get_all(&self.db, keys).await? {
+            if item.contains_key("pricingTierId") {
+                default_id = item
+                    .remove("pricingTierId")
+                    .and_then(|v| v.as_s().ok().cloned());
+            } else {
+                tier = Some(from_item::<PricingTierItem>(item)?);
+            }
+        }
+        tier.map(|t| t.into_domain(default_id.as_deref()))
             .transpose()
     }
 
@@ -372,11 +378,7 @@ impl PricingTiers {
                 backoff(attempt).await;
             }
             let current = self.get_tier_item(id).await?.ok_or_else(|| not_found(id))?;
-            if let Some(expected) = expected_version
-                && expected != current.version
-            {
-                return Err(version_conflict(expected, current.version));
-            }
+            ensure_version("pricing tier", expected_version, current.version)?;
             if patch.is_empty() {
                 return self.get(id).await.and_then(|t| existing(t, id));
             }
@@ -507,11 +509,7 @@ impl PricingTiers {
                 backoff(attempt).await;
             }
             let current = self.get_tier_item(id).await?.ok_or_else(|| not_found(id))?;
-            if let Some(expected) = expected_version
-                && expected != current.version
-            {
-                return Err(version_conflict(expected, current.version));
-            }
+            ensure_version("pricing tier", expected_version, current.version)?;
             if current.account_count > 0 {
                 return Err(in_use(current.account_count));
             }

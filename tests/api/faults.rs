@@ -66,9 +66,10 @@ fn wire_error(status: u16, kind: &'static str, message: &'static str) -> HttpRes
     response
 }
 
+/// A client whose `BatchGetItem` (how a tier is read) fails with this error.
 fn failing_client(status: u16, kind: &'static str, message: &'static str) -> Client {
     let rule =
-        mock!(Client::get_item).then_http_response(move || wire_error(status, kind, message));
+        mock!(Client::batch_get_item).then_http_response(move || wire_error(status, kind, message));
     mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&rule], |c| c
         .retry_config(RetryConfig::disabled()))
 }
