@@ -3,6 +3,8 @@
 //! router production runs (`tower::ServiceExt::oneshot`, no sockets).
 
 use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +17,10 @@ use switchboard::auth::TokenIssuer;
 use switchboard::config::Config;
 use switchboard::http::{AppState, router};
 use switchboard::store::{self, Store, tables};
+use switchboard::telemetry;
 use tower::ServiceExt as _;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 /// The JWT secret every test app uses.
 pub const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
@@ -70,18 +75,64 @@ fn require_dynamodb_local() {
     );
 }
 
-/// With `SWITCHBOARD_TEST_LOG=1`, the gateway's logs (where internal error
-/// details go) are printed with each test's output.
-fn init_test_log() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    if std::env::var_os("SWITCHBOARD_TEST_LOG").is_some() {
-        ONCE.call_once(|| {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter("warn,switchboard=debug")
-                .with_test_writer()
-                .try_init();
-        });
+/// Everything the gateway logs during the test run, as JSON lines.
+///
+/// One global subscriber for the whole test binary: a per-test scoped
+/// subscriber (`set_default`) misses events when another test thread
+/// registers the same callsite concurrently. Tests that inspect logs pick
+/// out their own lines by request id. With `SWITCHBOARD_TEST_LOG=1` every
+/// line is also echoed to stderr (where internal error details go).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        if std::env::var_os("SWITCHBOARD_TEST_LOG").is_some() {
+            let _ = std::io::stderr().write_all(buf);
+        }
+        Ok(buf.len())
     }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogCapture {
+    type Writer = LogCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl LogCapture {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Every line logged so far, parsed (panics on a line that is not JSON).
+    pub fn lines(&self) -> Vec<Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON log line: {l}")))
+            .collect()
+    }
+}
+
+/// The global capture, installed with the production subscriber at the
+/// production default level (`info`) on first use.
+pub fn logs() -> &'static LogCapture {
+    static LOGS: OnceLock<LogCapture> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let capture = LogCapture::default();
+        let _ = tracing::subscriber::set_global_default(telemetry::subscriber(
+            capture.clone(),
+            EnvFilter::new("info"),
+        ));
+        capture
+    })
 }
 
 impl TestApp {
@@ -92,7 +143,7 @@ impl TestApp {
 
     /// An app with extra configuration variables.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
-        init_test_log();
+        logs();
         require_dynamodb_local();
         let table = format!("test_{}", uuid::Uuid::now_v7().simple());
         let mut env: HashMap<String, String> = HashMap::from([
@@ -118,6 +169,7 @@ impl TestApp {
     }
 
     fn over(store: Store, config: &Config) -> Self {
+        logs();
         let state = AppState::new(config, store.clone());
         Self {
             router: router(state),
@@ -163,11 +215,27 @@ impl TestApp {
 
     /// POSTs a GraphQL request with `token` (or none).
     pub async fn post_graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
+        self.post_graphql_as_request(token, query, variables, None)
+            .await
+    }
+
+    /// POSTs a GraphQL request with `token` and, if given, an
+    /// `x-request-id` to find its log lines by.
+    pub async fn post_graphql_as_request(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        request_id: Option<&str>,
+    ) -> Reply {
         let mut builder = Request::post("/graphql")
             .header("content-type", "application/json")
             .header("accept", "application/json");
         if let Some(token) = token {
             builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(id) = request_id {
+            builder = builder.header("x-request-id", id);
         }
         let body = json!({"query": query, "variables": variables}).to_string();
         self.send(builder.body(Body::from(body)).unwrap()).await

@@ -1,95 +1,71 @@
 //! What the gateway writes to its logs: JSON lines that correlate by
 //! request id and operation, and never a token or a secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::{Value, json};
-use switchboard::telemetry;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
 
-use crate::helpers::{TestApp, data};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Capture {
-    fn lines(&self) -> Vec<Value> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON log line: {l}")))
-            .collect()
-    }
-}
+use crate::helpers::{TestApp, data, logs};
 
 #[tokio::test]
 async fn logs_are_json_with_request_id_and_operation_and_never_the_token() {
     let app = TestApp::spawn().await;
-    let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(telemetry::subscriber(
-        capture.clone(),
-        EnvFilter::new("debug"),
-    ));
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    let ids = [
+        format!("tier-{run}"),
+        format!("customer-{run}"),
+        format!("rejected-{run}"),
+    ];
     let token = app.admin_token();
     let secret_text = "s3cr3t-description-value";
     let body = app
-        .post_graphql(
+        .post_graphql_as_request(
             Some(&token),
             "mutation CreateTier($input: CreatePricingTierInput!) { createPricingTier(input: $input) { id } }",
             json!({"input": {"name": "Logged", "currency": "USD", "ratePerMinute": "1", "description": secret_text}}),
+            Some(&ids[0]),
         )
         .await
         .json();
     data(&body);
     let password = "hunter2-but-much-longer";
     let customer = app
-        .post_graphql(
+        .post_graphql_as_request(
             Some(&token),
-            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }",
+            "mutation CreateCustomer($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }",
             json!({"input": {"customerType": "PERSONAL", "firstName": "Log", "lastName": "Test",
-                             "email": "log-test@example.com", "password": password,
+                             "email": format!("log-{run}@example.com"), "password": password,
                              "country": "US", "currency": "USD"}}),
+            Some(&ids[1]),
         )
         .await
         .json();
     data(&customer);
     let rejected = app
-        .post_graphql(Some("not-a-real-token"), "{ __typename }", json!({}))
+        .post_graphql_as_request(
+            Some("not-a-real-token"),
+            "{ __typename }",
+            json!({}),
+            Some(&ids[2]),
+        )
         .await;
     assert_eq!(rejected.status, 401);
 
-    let lines = capture.lines();
-    let completed: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "request completed")
-        .collect();
-    assert_eq!(completed.len(), 3, "{lines:?}");
-    let first = completed[0];
-    assert_eq!(first["span"]["operation"], "CreateTier");
-    assert_eq!(first["status"], 200);
-    assert!(!first["span"]["request_id"].as_str().unwrap().is_empty());
-    assert_eq!(completed[2]["status"], 401);
+    let lines = logs().lines();
+    let completion = |id: &str| -> Value {
+        let matching: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["message"] == "request completed" && l["span"]["request_id"] == id)
+            .collect();
+        assert_eq!(matching.len(), 1, "request {id}: {matching:?}");
+        matching[0].clone()
+    };
+    let tier = completion(&ids[0]);
+    assert_eq!(tier["span"]["operation"], "CreateTier");
+    assert_eq!(tier["status"], 200);
+    assert!(tier["duration_ms"].is_number());
+    assert_eq!(completion(&ids[1])["span"]["operation"], "CreateCustomer");
+    assert_eq!(completion(&ids[2])["status"], 401);
 
-    let everything = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let everything = logs().text();
     for secret in [
         token.as_str(),
         "not-a-real-token",
