@@ -10,7 +10,7 @@ use crate::store::{self, Store};
 /// Builds the process-wide state from configuration: one DynamoDB client,
 /// one schema, one token verifier.
 pub async fn state(config: &Config) -> AppState {
-    let client = store::client_from_env().await;
+    let client = store::client_with_timeouts(&config.dynamodb_timeouts).await;
     AppState::new(config, Store::new(client, config.table_name.clone()))
 }
 

@@ -8,8 +8,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::store::Timeouts;
 
 /// Smallest accepted HS256 secret, in bytes (RFC 7518 §3.2: the key must be
 /// at least as long as the hash output).
@@ -28,6 +31,10 @@ pub struct Config {
     /// Whether schema introspection is served (`GRAPHQL_INTROSPECTION`,
     /// default `true`; turn it off in production if the schema is private).
     pub introspection: bool,
+    /// Bounds on every DynamoDB call (`DYNAMODB_CONNECT_TIMEOUT_MS`,
+    /// default 1000; `DYNAMODB_ATTEMPT_TIMEOUT_MS`, default 2000;
+    /// `DYNAMODB_OPERATION_TIMEOUT_MS`, retries included, default 5000).
+    pub dynamodb_timeouts: Timeouts,
 }
 
 /// JWT verification settings.
@@ -71,6 +78,14 @@ pub struct Limits {
     /// Most field selections in one document, `__typename` included, with
     /// fragments expanded (`GRAPHQL_MAX_FIELDS`, default 500).
     pub max_fields: usize,
+    /// Deepest nesting of brackets, braces and parentheses in a document,
+    /// checked before parsing (`GRAPHQL_MAX_NESTING`, default 64): deeper
+    /// argument values would overflow the parser's stack.
+    pub max_nesting: usize,
+    /// Most stored items one page of a list may read (`LIST_READ_LIMIT`,
+    /// default 1000); a sparse filter then returns a short page with a
+    /// cursor to continue rather than reading a whole partition.
+    pub list_read_limit: usize,
 }
 
 impl Default for Limits {
@@ -81,6 +96,8 @@ impl Default for Limits {
             max_complexity: 10_000,
             max_aliases: 30,
             max_fields: 500,
+            max_nesting: 64,
+            list_read_limit: crate::store::DEFAULT_READ_LIMIT,
         }
     }
 }
@@ -106,6 +123,7 @@ impl Config {
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let env = Vars(vars);
         let defaults = Limits::default();
+        let timeouts = Timeouts::default();
         Ok(Self {
             table_name: env.table_name()?,
             jwt: JwtConfig::from_vars(vars)?,
@@ -115,8 +133,15 @@ impl Config {
                 max_complexity: env.parse("GRAPHQL_MAX_COMPLEXITY", defaults.max_complexity)?,
                 max_aliases: env.parse("GRAPHQL_MAX_ALIASES", defaults.max_aliases)?,
                 max_fields: env.parse("GRAPHQL_MAX_FIELDS", defaults.max_fields)?,
+                max_nesting: env.parse("GRAPHQL_MAX_NESTING", defaults.max_nesting)?,
+                list_read_limit: env.parse("LIST_READ_LIMIT", defaults.list_read_limit)?,
             },
             introspection: env.parse("GRAPHQL_INTROSPECTION", true)?,
+            dynamodb_timeouts: Timeouts {
+                connect: env.millis("DYNAMODB_CONNECT_TIMEOUT_MS", timeouts.connect)?,
+                attempt: env.millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", timeouts.attempt)?,
+                operation: env.millis("DYNAMODB_OPERATION_TIMEOUT_MS", timeouts.operation)?,
+            },
         })
     }
 
@@ -185,6 +210,18 @@ impl Vars<'_> {
         }
     }
 
+    /// A duration in whole milliseconds, at least 1.
+    fn millis(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+        match self.parse(name, default)? {
+            0 => Err(ConfigError {
+                variable: name,
+                problem: "must be at least 1 (milliseconds)".into(),
+            }),
+            millis => Ok(Duration::from_millis(millis)),
+        }
+    }
+
     fn table_name(&self) -> Result<String, ConfigError> {
         let name = self
             .optional("TABLE_NAME")
@@ -224,6 +261,8 @@ mod tests {
         assert_eq!(config.limits, Limits::default());
         assert!(config.introspection);
         assert_eq!(config.jwt.leeway_seconds, 30);
+        assert_eq!(config.dynamodb_timeouts, Timeouts::default());
+        assert!(config.dynamodb_timeouts.operation < Duration::from_secs(15));
     }
 
     #[test]
@@ -253,6 +292,12 @@ mod tests {
         let err =
             Config::from_vars(&vars(&[("JWT_SECRET", SECRET), ("TABLE_NAME", "a b")])).unwrap_err();
         assert_eq!(err.variable, "TABLE_NAME");
+        let err = Config::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "DYNAMODB_ATTEMPT_TIMEOUT_MS");
     }
 
     #[test]

@@ -370,6 +370,9 @@ pub struct Customer {
     pub low_balance_alert_at: Option<DateTime<Utc>>,
     /// How many low-balance alerts were sent (read-only).
     pub low_balance_alert_count: u32,
+    /// Whether a deletion started and has not finished; such a customer is
+    /// only listed for operators, who finish it by deleting it again.
+    pub deleting: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -816,14 +819,31 @@ impl CustomerProfile {
     }
 }
 
+/// Longest search term, in bytes after folding. Folding can multiply the
+/// length (`ﷺ` alone becomes 29 letters), and a term is part of a DynamoDB
+/// sort key (at most 1,024 bytes) and of a list cursor; a prefix this long
+/// identifies a customer anyway.
+pub const MAX_SEARCH_TERM_BYTES: usize = 200;
+
 /// The form text is compared in for search: ASCII-folded, lower case,
-/// spaces collapsed (`José  Ñúñez` becomes `jose nunez`).
+/// spaces collapsed (`José  Ñúñez` becomes `jose nunez`), cut to
+/// [`MAX_SEARCH_TERM_BYTES`]. Terms and the prefixes searched for are cut
+/// alike, so a long prefix still finds its customer.
 pub fn search_key(text: &str) -> String {
-    deunicode::deunicode(text)
+    let mut key = deunicode::deunicode(text)
         .to_lowercase()
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if key.len() > MAX_SEARCH_TERM_BYTES {
+        let mut end = MAX_SEARCH_TERM_BYTES;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        key.truncate(end);
+        key.truncate(key.trim_end().len());
+    }
+    key
 }
 
 /// A customer to be created: its profile, its initial status (`ACTIVE` or
@@ -1028,6 +1048,22 @@ mod tests {
             "jose-nunez"
         );
         assert_eq!(search_key("  José  Ñúñez "), "jose nunez");
+    }
+
+    #[test]
+    fn search_terms_fit_a_sort_key_however_far_folding_expands_them() {
+        let mut person = draft();
+        person.first_name = "ﷺ".repeat(MAX_NAME_LEN);
+        person.company_name = Some("中".repeat(MAX_COMPANY_LEN));
+        let terms = CustomerProfile::parse(person).unwrap().search_terms();
+        assert!(
+            terms.iter().all(|t| t.len() <= MAX_SEARCH_TERM_BYTES),
+            "{terms:?}"
+        );
+        let long = search_key(&"ﷺ".repeat(60));
+        assert!(long.len() <= MAX_SEARCH_TERM_BYTES && long.starts_with("{salla llahu"));
+        // A long prefix is cut the same way, so it still matches its term.
+        assert!(long.starts_with(&search_key(&"ﷺ".repeat(7))));
     }
 
     #[test]

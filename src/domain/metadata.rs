@@ -12,6 +12,21 @@ pub const MAX_METADATA_KEYS: usize = 50;
 pub const MAX_METADATA_KEY_LEN: usize = 40;
 /// Longest metadata string value.
 pub const MAX_METADATA_STRING_LEN: usize = 500;
+/// Largest metadata or settings object, in bytes of compact JSON. The key,
+/// count and length limits alone allow megabytes (50 × 50 × 500 four-byte
+/// characters), past DynamoDB's 400 KB item limit.
+pub const MAX_OBJECT_BYTES: usize = 16 * 1024;
+
+fn check_size(map: &Map<String, Value>) -> Result<(), InvalidInput> {
+    let bytes = serde_json::to_vec(map).map_or(usize::MAX, |json| json.len());
+    if bytes > MAX_OBJECT_BYTES {
+        return Err(InvalidInput::new(
+            "",
+            format!("must be at most {MAX_OBJECT_BYTES} bytes as JSON, got {bytes}"),
+        ));
+    }
+    Ok(())
+}
 
 /// The settings the platform recognises, each with its validator. Keys not
 /// listed here are dropped. None are defined yet; adding one is one line,
@@ -88,6 +103,7 @@ pub fn parse_metadata(value: Value) -> Result<Map<String, Value>, InvalidInput> 
             scalar => check_scalar(scalar, key)?,
         }
     }
+    check_size(&map)?;
     Ok(map)
 }
 
@@ -96,14 +112,16 @@ pub fn parse_settings(value: Value) -> Result<Map<String, Value>, InvalidInput> 
     let Value::Object(map) = value else {
         return Err(InvalidInput::new("", "must be a JSON object"));
     };
-    Ok(map
+    let settings = map
         .into_iter()
         .filter(|(key, value)| {
             SETTINGS
                 .iter()
                 .any(|(known, valid)| known == key && valid(value))
         })
-        .collect())
+        .collect();
+    check_size(&settings)?;
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -138,6 +156,20 @@ mod tests {
         assert!(parse_metadata(Value::Object(many)).is_err());
         assert!(parse_metadata(json!([1, 2])).is_err());
         assert!(parse_metadata(json!({"list": [[1]]})).is_err());
+    }
+
+    #[test]
+    fn metadata_is_bounded_in_bytes_not_only_in_keys_and_lengths() {
+        let big: Map<String, Value> = (0..50)
+            .map(|i| (format!("k{i}"), json!("中".repeat(MAX_METADATA_STRING_LEN))))
+            .collect();
+        let err = parse_metadata(Value::Object(big)).unwrap_err();
+        assert_eq!(err.field, "");
+        assert!(err.message.contains("bytes"), "{}", err.message);
+        let fits: Map<String, Value> = (0..10)
+            .map(|i| (format!("k{i}"), json!("x".repeat(MAX_METADATA_STRING_LEN))))
+            .collect();
+        assert!(parse_metadata(Value::Object(fits)).is_ok());
     }
 
     #[test]

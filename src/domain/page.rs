@@ -36,6 +36,28 @@ pub struct Page<T> {
     pub items: Vec<(T, String)>,
     /// Whether more items follow the last one.
     pub has_next_page: bool,
+    /// Where the next page starts when that is past the last item: the
+    /// store stopped at its read budget after reading (and filtering out)
+    /// items beyond it. `None` means right after the last item.
+    pub resume_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page that ends at its last item.
+    pub fn new(items: Vec<(T, String)>, has_next_page: bool) -> Self {
+        Self {
+            items,
+            has_next_page,
+            resume_cursor: None,
+        }
+    }
+
+    /// The cursor a client passes as `after` for the next page.
+    pub fn end_cursor(&self) -> Option<&str> {
+        self.resume_cursor
+            .as_deref()
+            .or_else(|| self.items.last().map(|(_, cursor)| cursor.as_str()))
+    }
 }
 
 #[cfg(test)]

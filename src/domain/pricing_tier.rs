@@ -221,6 +221,34 @@ impl PricingTierPatch {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// The patch without the fields that already hold the value it names,
+    /// so a patch that repeats the stored values writes nothing and leaves
+    /// the version alone. A rate counts as changed when its written form
+    /// differs (`0.45` → `0.4500`), since that form is what reads return.
+    #[must_use]
+    pub fn without_unchanged(self, current: &PricingTier) -> Self {
+        fn changed<T: PartialEq>(new: Option<T>, old: &T) -> Option<T> {
+            new.filter(|value| value != old)
+        }
+        Self {
+            name: changed(self.name, &current.name),
+            description: changed(self.description, &current.description),
+            currency: changed(self.currency, &current.currency),
+            rate_per_minute: self
+                .rate_per_minute
+                .filter(|rate| rate.to_string() != current.rate.per_minute.to_string()),
+            billing_increment_seconds: changed(
+                self.billing_increment_seconds,
+                &current.rate.billing_increment_seconds,
+            ),
+            minimum_duration_seconds: changed(
+                self.minimum_duration_seconds,
+                &current.rate.minimum_duration_seconds,
+            ),
+            is_active: changed(self.is_active, &current.is_active),
+        }
+    }
 }
 
 #[cfg(test)]

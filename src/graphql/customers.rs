@@ -6,8 +6,9 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use serde_json::{Map, Value};
 
+use super::connection::Connection as Paged;
 use super::error::ApiError;
-use super::guard::AdminGuard;
+use super::guard::{AdminGuard, principal};
 use super::input::{int, parse_expected_version, parse_id};
 use super::scalars::{DateTime, Decimal, Json};
 use super::users::UserNode;
@@ -508,6 +509,12 @@ impl CustomerNode {
     /// Version for optimistic locking; pass it as `expectedVersion`.
     async fn version(&self) -> i32 {
         int(self.0.version)
+    }
+    /// Whether a deletion started and was interrupted before it finished
+    /// (only such customers, listed with `customers(filter: {deleting:
+    /// true})`, have `true`). Call `deleteCustomer` again to finish it.
+    async fn deleting(&self) -> bool {
+        self.0.deleting
     }
 }
 
@@ -1171,16 +1178,30 @@ pub struct CustomerFilterInput {
     customer_type: Option<CustomerType>,
     /// Only this country (ISO 3166-1 alpha-2).
     country: Option<String>,
-    /// Prefix (at least 2 characters) of the email, company, first or last
+    /// Prefix (2 to 100 characters) of the email, company, first or last
     /// name; case- and accent-insensitive. Results are in match order.
     search: Option<String>,
+    /// Admins only: list just the customers whose deletion was interrupted
+    /// (they appear in no other list and cannot be looked up); finish each
+    /// with `deleteCustomer`. Cannot be combined with `search`.
+    #[graphql(default = false)]
+    deleting: bool,
 }
+
+/// Longest `filter.search`, in characters.
+const MAX_SEARCH_LEN: usize = 100;
 
 impl CustomerFilterInput {
     fn parse(self) -> Result<CustomerFilter, ApiError> {
         let search = self
             .search
             .map(|text| {
+                if text.chars().count() > MAX_SEARCH_LEN {
+                    return Err(ApiError::bad_input(
+                        "filter.search",
+                        format!("must be at most {MAX_SEARCH_LEN} characters"),
+                    ));
+                }
                 let key = search_key(&text);
                 if key.chars().count() < 2 {
                     Err(ApiError::bad_input(
@@ -1192,7 +1213,14 @@ impl CustomerFilterInput {
                 }
             })
             .transpose()?;
+        if self.deleting && search.is_some() {
+            return Err(ApiError::bad_input(
+                "filter.deleting",
+                "cannot be combined with `search`",
+            ));
+        }
         Ok(CustomerFilter {
+            deleting: self.deleting,
             status: self.status.map(Into::into),
             customer_type: self.customer_type.map(Into::into),
             country: self
@@ -1241,7 +1269,11 @@ impl CustomerQuery {
     }
 
     /// Customers, newest first (in match order when searching), `first` (at
-    /// most 100) at a time.
+    /// most 100) at a time. One page reads at most a bounded number of
+    /// stored items (1,000 by default): when a filter matches few of them,
+    /// the page may hold fewer than `first` items, or none, with
+    /// `hasNextPage: true` and an `endCursor` past everything read, so keep
+    /// paging with `after: endCursor` until `hasNextPage` is false.
     #[graphql(
         guard = "AdminGuard",
         complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
@@ -1252,17 +1284,14 @@ impl CustomerQuery {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
         filter: Option<CustomerFilterInput>,
-    ) -> Result<Connection<String, CustomerNode>, ApiError> {
+    ) -> Result<Paged<CustomerNode>, ApiError> {
         let page = PageRequest::new(first, after)?;
         let filter = filter.unwrap_or_default().parse()?;
+        if filter.deleting && !principal(ctx)?.is_admin {
+            return Err(ApiError::forbidden());
+        }
         let page = customers(ctx).list(&filter, &page).await?;
-        let mut connection = Connection::new(false, page.has_next_page);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(customer, cursor)| Edge::new(cursor, CustomerNode(customer))),
-        );
-        Ok(connection)
+        Ok(Paged::from_page(page, CustomerNode))
     }
 }
 

@@ -95,6 +95,19 @@ fn too_complex(message: String) -> ServerError {
     with_code(ServerError::new(message, None), Code::QueryTooComplex)
 }
 
+/// The error for a document refused by [`super::nesting::check`].
+pub fn too_deep(err: super::nesting::TooDeep) -> ServerError {
+    too_complex(too_deep_message(err))
+}
+
+/// What a client is told when its document nests too deeply.
+pub fn too_deep_message(err: super::nesting::TooDeep) -> String {
+    format!(
+        "the document nests brackets, braces or parentheses more than {} levels deep",
+        err.limit
+    )
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for GateExtension {
     async fn parse_query(
@@ -104,6 +117,9 @@ impl Extension for GateExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // The HTTP edge checks this before anything parses; checking again
+        // here covers every other way a document reaches the schema.
+        super::nesting::check(query, self.limits.max_nesting).map_err(too_deep)?;
         let document = next
             .run(ctx, query, variables)
             .await

@@ -2,11 +2,13 @@
 //! `Mutation` roots. [`schema_builder`] needs no data, so the SDL export
 //! and the server build the very same schema.
 
+pub mod connection;
 pub mod customers;
 pub mod error;
 pub mod gate;
 pub mod guard;
 pub mod input;
+pub mod nesting;
 pub mod pricing_tiers;
 pub mod scalars;
 pub mod users;

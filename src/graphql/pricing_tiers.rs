@@ -1,7 +1,7 @@
 //! The pricing-tier part of the schema: the `PricingTier` type, its queries
 //! and its admin-only mutations.
 
-use async_graphql::connection::{Connection, Edge};
+use super::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 
 use super::error::ApiError;
@@ -221,16 +221,10 @@ impl PricingTierQuery {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
         #[graphql(default = false)] include_inactive: bool,
-    ) -> Result<Connection<String, PricingTierNode>, ApiError> {
+    ) -> Result<Connection<PricingTierNode>, ApiError> {
         let page = PageRequest::new(first, after)?;
         let page = tiers(ctx).list(&page, include_inactive).await?;
-        let mut connection = Connection::new(false, page.has_next_page);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|(tier, cursor)| Edge::new(cursor, PricingTierNode(tier))),
-        );
-        Ok(connection)
+        Ok(Connection::from_page(page, PricingTierNode))
     }
 
     /// The tier new accounts get when none is named; `null` until an active

@@ -27,7 +27,8 @@ use super::graphiql;
 use super::negotiate::{Format, is_json_body, negotiate, wants_html};
 use crate::auth::AuthError;
 use crate::graphql::error::{Code, INTERNAL_MESSAGE};
-use crate::graphql::gate::with_code;
+use crate::graphql::gate::{too_deep_message, with_code};
+use crate::graphql::nesting;
 
 /// A response carrying only request-level errors, with `format`'s media type.
 pub(crate) fn error_response(
@@ -112,6 +113,9 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Ok(request) => request,
         Err(message) => return bad_request(format, message),
     };
+    if let Some(refusal) = refuse_before_parsing(&state, &graphql_request, format) {
+        return refusal;
+    }
     execute(&state, graphql_request.data(principal), format).await
 }
 
@@ -138,6 +142,9 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Ok(request) => request,
         Err(message) => return bad_request(format, message),
     };
+    if let Some(refusal) = refuse_before_parsing(&state, &graphql_request, format) {
+        return refusal;
+    }
     if selects_mutation(&graphql_request) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -151,6 +158,28 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         return response;
     }
     execute(&state, graphql_request.data(principal), format).await
+}
+
+/// The checks a document passes before anything parses it: today, how
+/// deeply it nests (see [`nesting`]). A refusal is a request error, like the
+/// limits the gate enforces after parsing.
+fn refuse_before_parsing(
+    state: &AppState,
+    request: &async_graphql::Request,
+    format: Format,
+) -> Option<Response> {
+    let err = nesting::check(&request.query, state.limits.max_nesting).err()?;
+    let status = if format == Format::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Some(error_response(
+        status,
+        format,
+        Code::QueryTooComplex,
+        &too_deep_message(err),
+    ))
 }
 
 fn not_acceptable() -> Response {

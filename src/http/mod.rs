@@ -43,7 +43,7 @@ impl AppState {
     /// State for `config` over `store`.
     pub fn new(config: &Config, store: Store) -> Self {
         Self {
-            schema: build_schema(store, config),
+            schema: build_schema(store.with_read_limit(config.limits.list_read_limit), config),
             verifier: Arc::new(TokenVerifier::new(&config.jwt)),
             limits: config.limits,
         }

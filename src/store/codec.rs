@@ -54,3 +54,49 @@ pub(crate) fn key((pk, sk): (String, String)) -> Item {
         (super::keys::SK.to_owned(), s(sk)),
     ])
 }
+
+/// Largest item this service writes, in bytes as DynamoDB counts them; well
+/// under DynamoDB's 400 KB limit, so an item that grows by a few attributes
+/// on a later write still fits.
+pub(crate) const MAX_ITEM_BYTES: usize = 300 * 1024;
+
+/// The size of `item` as DynamoDB bills and limits it: attribute names plus
+/// values (strings and binaries by length, numbers by digits, one byte per
+/// boolean or null, three bytes of overhead per list or map).
+pub(crate) fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) | AttributeValue::N(text) => text.len(),
+        AttributeValue::B(blob) => blob.as_ref().len(),
+        AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(set) | AttributeValue::Ns(set) => set.iter().map(String::len).sum(),
+        AttributeValue::Bs(set) => set.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 1,
+    }
+}
+
+/// Refuses an item that would not fit [`MAX_ITEM_BYTES`], as bad input on
+/// `field`: every value in it passed its own limits, but not all at once.
+pub(crate) fn ensure_fits(item: &Item, field: &str) -> Result<(), StoreError> {
+    let size = item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::InvalidInput(crate::domain::InvalidInput::new(
+            field,
+            format!(
+                "is too large to store: {size} bytes in all, at most {MAX_ITEM_BYTES} allowed; shorten some values"
+            ),
+        )));
+    }
+    Ok(())
+}

@@ -11,8 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::StoreError;
 
 const VERSION: &str = "v1";
-/// Longest position component accepted back from a client.
-const MAX_PART_LEN: usize = 512;
+/// Longest position component accepted back from a client: DynamoDB's own
+/// limit for a sort key value, so any position the store can hold (and so
+/// any cursor it emits) parses back.
+const MAX_PART_LEN: usize = 1024;
 
 /// Encodes the position parts of one item.
 pub fn encode(parts: &[&str]) -> String {

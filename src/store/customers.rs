@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
+use super::codec::{Item, ensure_fits, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::{ensure_version, from_sdk};
 use super::memberships::{self, MemberRole, Memberships};
 use super::paging::fill_page;
@@ -68,8 +68,13 @@ const NOT_PROFILE: &[&str] = &[
     "updatedAt",
     "version",
 ];
-/// Index key attributes, removed while a customer is being deleted.
-const INDEX_KEYS: [&str; 6] = ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"];
+/// Index key attributes removed while a customer is being deleted (GSI1
+/// moves to [`keys::DELETING_CUSTOMERS`] instead).
+const FILTER_INDEX_KEYS: [&str; 4] = ["gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"];
+/// Accounts deleted per transaction in a cascade: two items each (account
+/// and auth-id guard) plus at most one tier count each stay under
+/// DynamoDB's 100 items per transaction.
+const ACCOUNTS_PER_TRANSACTION: usize = 30;
 
 /// A customer as stored. Not the API shape: guards' inputs, index keys and
 /// the deletion marker live here only.
@@ -139,6 +144,11 @@ struct CustomerItem {
     low_balance_alert_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deleting: Option<bool>,
+    /// The search terms written for this customer, so that an update or a
+    /// deletion removes exactly those, even after the folding code changed.
+    /// Absent on items written before terms were stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    search_terms: Option<Vec<String>>,
     created_at: String,
     updated_at: String,
     version: u64,
@@ -195,6 +205,7 @@ impl CustomerItem {
             low_balance_alert_at: None,
             low_balance_alert_count: 0,
             deleting: None,
+            search_terms: None,
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -236,6 +247,7 @@ impl CustomerItem {
         if self.deleting.is_none() {
             self.gsi3pk = Some(keys::customers_in_country(&p.country));
         }
+        self.search_terms = Some(p.search_terms());
     }
 
     fn profile(&self) -> Result<CustomerProfile, StoreError> {
@@ -284,6 +296,7 @@ impl CustomerItem {
                 .map(parse_timestamp)
                 .transpose()?,
             low_balance_alert_count: self.low_balance_alert_count,
+            deleting: self.deleting.unwrap_or(false),
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
             version: self.version,
@@ -303,9 +316,23 @@ impl CustomerItem {
         values
     }
 
+    /// The search-term items this customer has: the stored list, or for an
+    /// item from before terms were stored, the terms its profile folds to.
     fn search_terms(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self.profile()?.search_terms())
+        match &self.search_terms {
+            Some(terms) => Ok(terms.clone()),
+            None => Ok(self.profile()?.search_terms()),
+        }
     }
+}
+
+/// An account as a cascade sees it: its key, its auth id (whose guard goes
+/// with it) and the tier whose count it holds.
+#[derive(Debug, Clone)]
+struct AccountRef {
+    key: Item,
+    auth_id: Option<String>,
+    tier: Option<String>,
 }
 
 /// Filters of `customers(filter:)`; all optional, combined with AND.
@@ -320,9 +347,86 @@ pub struct CustomerFilter {
     /// Prefix of email, company, first or last name, already normalised
     /// with [`search_key`] and at least two characters long.
     pub search: Option<String>,
+    /// Only customers whose deletion started and has not finished (a crash
+    /// or timeout interrupted it); they appear in no other list.
+    pub deleting: bool,
 }
 
 impl CustomerFilter {
+    /// The index, its key attributes and the partition that serve this
+    /// filter best (see `docs/data-model.md`).
+    fn index(&self) -> (&'static str, &'static str, &'static str, String) {
+        if self.deleting {
+            (
+                keys::GSI1,
+                "gsi1pk",
+                "gsi1sk",
+                keys::DELETING_CUSTOMERS.to_owned(),
+            )
+        } else if let Some(status) = self.status {
+            (
+                keys::GSI2,
+                "gsi2pk",
+                "gsi2sk",
+                keys::customers_with_status(status.as_str()),
+            )
+        } else if let Some(country) = &self.country {
+            (
+                keys::GSI3,
+                "gsi3pk",
+                "gsi3sk",
+                keys::customers_in_country(country),
+            )
+        } else {
+            (
+                keys::GSI1,
+                "gsi1pk",
+                "gsi1sk",
+                keys::ALL_CUSTOMERS.to_owned(),
+            )
+        }
+    }
+
+    /// The filter expression for what [`Self::index`] does not narrow by,
+    /// with its attribute names and values.
+    #[expect(
+        clippy::type_complexity,
+        reason = "the three parts the query builder takes"
+    )]
+    fn remaining_conditions(
+        &self,
+    ) -> (
+        Option<String>,
+        Option<HashMap<String, String>>,
+        HashMap<String, AttributeValue>,
+    ) {
+        let mut conditions = Vec::new();
+        let mut values = HashMap::new();
+        if let Some(t) = self.customer_type {
+            conditions.push("customerType = :type");
+            values.insert(
+                ":type".into(),
+                s(if t == CustomerType::Business {
+                    "BUSINESS"
+                } else {
+                    "PERSONAL"
+                }),
+            );
+        }
+        if let (Some(status), true) = (self.status, self.deleting) {
+            conditions.push("#status = :status");
+            values.insert(":status".into(), s(status.as_str()));
+        }
+        if let (Some(country), true) = (&self.country, self.status.is_some() || self.deleting) {
+            conditions.push("country = :country");
+            values.insert(":country".into(), s(country.clone()));
+        }
+        let names = (self.status.is_some() && self.deleting)
+            .then(|| HashMap::from([("#status".to_owned(), "status".to_owned())]));
+        let expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
+        (expression, names, values)
+    }
+
     fn matches(&self, customer: &Customer) -> bool {
         self.status.is_none_or(|s| s == customer.status)
             && self
@@ -539,9 +643,11 @@ impl Customers {
             }
             let mut item = CustomerItem::new(&id, status, owner_id);
             item.set_profile(&profile);
+            let new_item = to_item(&item)?;
+            ensure_fits(&new_item, "input")?;
             let put = Put::builder()
                 .table_name(self.db.table.as_ref())
-                .set_item(Some(to_item(&item)?))
+                .set_item(Some(new_item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
                 .map_err(StoreError::internal)?;
@@ -632,6 +738,7 @@ impl Customers {
             new_item.set_profile(&profile);
             let old_map = to_item(&current_item)?;
             let new_map = to_item(&new_item)?;
+            ensure_fits(&new_map, "input")?;
             let mut u = UpdateBuilder::diff(&old_map, &new_map, NOT_PROFILE);
             if u.is_empty() {
                 return Ok(current);
@@ -732,7 +839,7 @@ impl Customers {
             }
         }
         let old_terms = current_item.search_terms()?;
-        let new_terms = new_item.search_terms()?;
+        let new_terms = profile.search_terms();
         for term in old_terms.iter().filter(|t| !new_terms.contains(t)) {
             items.push(search_term_delete(&self.db, term, id_s)?);
             parts.push(Part::SearchTerm);
@@ -841,13 +948,13 @@ impl Customers {
         let mut start = None;
         loop {
             let page = self.account_keys_page(id, start.take()).await?;
-            for (account_key, _) in &page.0 {
+            for account in &page.0 {
                 let result = self
                     .db
                     .client
                     .update_item()
                     .table_name(self.db.table.as_ref())
-                    .set_key(Some(account_key.clone()))
+                    .set_key(Some(account.key.clone()))
                     .update_expression("SET isActive = :false, enabled = :false, updatedAt = :now")
                     .condition_expression("attribute_exists(pk)")
                     .expression_attribute_values(":false", AttributeValue::Bool(false))
@@ -867,13 +974,13 @@ impl Customers {
         }
     }
 
-    /// One page of a customer's account keys (with their auth-id guard key
-    /// when they have one) and where the next page starts.
+    /// One page of a customer's accounts, as the cascade needs them, and
+    /// where the next page starts.
     async fn account_keys_page(
         &self,
         id: &str,
         start: Option<Item>,
-    ) -> Result<(Vec<(Item, Option<Item>)>, Option<Item>), StoreError> {
+    ) -> Result<(Vec<AccountRef>, Option<Item>), StoreError> {
         let output = self
             .db
             .client
@@ -882,7 +989,7 @@ impl Customers {
             .index_name(keys::GSI1)
             .key_condition_expression("gsi1pk = :pk")
             .expression_attribute_values(":pk", s(keys::customer_accounts(id)))
-            .projection_expression("pk, sk, authId")
+            .projection_expression("pk, sk, authId, pricingTierId")
             .limit(DELETE_PAGE)
             .set_exclusive_start_key(start)
             .send()
@@ -893,54 +1000,28 @@ impl Customers {
             .unwrap_or_default()
             .into_iter()
             .map(|mut item| {
-                let auth_id = item
-                    .remove("authId")
-                    .and_then(|v| v.as_s().ok().cloned())
-                    .map(|auth| unique::guard_key("ACCOUNT_AUTH_ID", &auth));
-                (item, auth_id)
+                let mut text = |name: &str| item.remove(name).and_then(|v| v.as_s().ok().cloned());
+                let auth_id = text("authId");
+                let tier = text("pricingTierId");
+                AccountRef {
+                    key: item,
+                    auth_id,
+                    tier,
+                }
             })
             .collect();
         Ok((items, output.last_evaluated_key))
     }
 
-    /// Deletes a `TERMINATED` customer with its memberships, accounts,
-    /// search terms and guards (its users remain: they may belong to other
-    /// customers). Safe with any number of dependents and safe to retry.
+    /// Deletes a `TERMINATED` customer with its memberships, accounts (and
+    /// their places on their pricing tiers), search terms and guards (its
+    /// users remain: they may belong to other customers). Safe with any
+    /// number of dependents, safe to retry after a crash at any point, and
+    /// safe to call several times at once: every call that finds the
+    /// customer answers success once it is gone.
     pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
         let id_s = id.to_string();
-        let mut mark = UpdateBuilder::default();
-        mark.set("deleting", AttributeValue::Bool(true));
-        for attribute in INDEX_KEYS {
-            mark.remove(attribute);
-        }
-        let status = mark.name("status");
-        mark.value(":terminated", s(CustomerStatus::Terminated.as_str()));
-        let (expression, names, values) = mark.build();
-        let marked = self
-            .db
-            .client
-            .update_item()
-            .table_name(self.db.table.as_ref())
-            .set_key(Some(key(keys::customer(&id_s))))
-            .update_expression(expression)
-            .condition_expression(format!("attribute_exists(pk) AND {status} = :terminated"))
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        let item: CustomerItem = match marked {
-            Ok(output) => from_item(output.attributes.unwrap_or_default())?,
-            Err(err) if condition_failed(&err) => {
-                return Err(match self.get_item(&id_s).await? {
-                    None => not_found(id),
-                    Some(_) => StoreError::FailedPrecondition(
-                        "only TERMINATED customers can be deleted; set the status to TERMINATED first".into(),
-                    ),
-                });
-            }
-            Err(err) => return Err(from_sdk(err)),
-        };
+        let item = self.mark_deleting(id).await?;
 
         loop {
             let page = Memberships::keys_page(&self.db, &id_s, DELETE_PAGE).await?;
@@ -949,20 +1030,29 @@ impl Customers {
             }
             batch::delete_all(&self.db, page).await?;
         }
+        // Forward through the index: a page's accounts are gone before the
+        // next is read, and no account can be added to a terminated
+        // customer, so every account is seen once.
+        let mut start = None;
         loop {
-            let (accounts, _) = self.account_keys_page(&id_s, None).await?;
-            if accounts.is_empty() {
-                break;
+            let (accounts, next) = self.account_keys_page(&id_s, start.take()).await?;
+            for chunk in accounts.chunks(ACCOUNTS_PER_TRANSACTION) {
+                self.delete_accounts(chunk.to_vec()).await?;
             }
-            let mut doomed = Vec::with_capacity(accounts.len() * 2);
-            for (account, guard) in accounts {
-                doomed.extend(guard);
-                doomed.push(account);
+            match next {
+                Some(next) => start = Some(next),
+                None => break,
             }
-            batch::delete_all(&self.db, doomed).await?;
         }
-        let terms = item
-            .search_terms()?
+        let mut terms = item.search_terms()?;
+        // Terms the current folding gives too, in case an item's stored list
+        // predates a change of folding.
+        for term in item.profile()?.search_terms() {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+        let terms = terms
             .iter()
             .map(|term| key(keys::customer_search_term(term, &id_s)))
             .collect();
@@ -982,13 +1072,130 @@ impl Customers {
         match transact(&self.db, items).await {
             Ok(()) => Ok(()),
             Err(TxError::Store(err)) => Err(err),
+            // A concurrent call finished the deletion first: done.
+            Err(TxError::Cancelled(_)) if self.get_item(&id_s).await?.is_none() => Ok(()),
             Err(TxError::Cancelled(_)) => Err(StoreError::internal(format!(
                 "customer {id_s}: the final delete of the item and its guards failed its conditions"
             ))),
         }
     }
 
-    /// One page of customers, newest first, narrowed by `filter`.
+    /// Step one of a deletion: marks the customer `deleting` and moves it
+    /// out of every list into the deleting partition, so it stops resolving
+    /// at once and operators can still find it. Idempotent.
+    async fn mark_deleting(&self, id: Uuid) -> Result<CustomerItem, StoreError> {
+        let id_s = id.to_string();
+        let mut mark = UpdateBuilder::default();
+        mark.set("deleting", AttributeValue::Bool(true))
+            .set("gsi1pk", s(keys::DELETING_CUSTOMERS))
+            .set("gsi1sk", s(id_s.clone()));
+        for attribute in FILTER_INDEX_KEYS {
+            mark.remove(attribute);
+        }
+        let status = mark.name("status");
+        mark.value(":terminated", s(CustomerStatus::Terminated.as_str()));
+        let (expression, names, values) = mark.build();
+        let marked = self
+            .db
+            .client
+            .update_item()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&id_s))))
+            .update_expression(expression)
+            .condition_expression(format!("attribute_exists(pk) AND {status} = :terminated"))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match marked {
+            Ok(output) => from_item(output.attributes.unwrap_or_default()),
+            Err(err) if condition_failed(&err) => Err(match self.get_item(&id_s).await? {
+                None => not_found(id),
+                Some(_) => StoreError::FailedPrecondition(
+                    "only TERMINATED customers can be deleted; set the status to TERMINATED first"
+                        .into(),
+                ),
+            }),
+            Err(err) => Err(from_sdk(err)),
+        }
+    }
+
+    /// Deletes up to [`ACCOUNTS_PER_TRANSACTION`] accounts in one
+    /// transaction with their auth-id guards and their places on their
+    /// tiers, so a tier's `accountCount` falls exactly when its accounts go.
+    /// Accounts already gone (deleted concurrently, or by an earlier
+    /// attempt) are left out and the rest tried again.
+    async fn delete_accounts(&self, mut accounts: Vec<AccountRef>) -> Result<(), StoreError> {
+        while !accounts.is_empty() {
+            let mut items = Vec::with_capacity(accounts.len() * 3);
+            let mut per_tier: Vec<(String, u32)> = Vec::new();
+            for account in &accounts {
+                let delete = Delete::builder()
+                    .table_name(self.db.table.as_ref())
+                    .set_key(Some(account.key.clone()))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .map_err(StoreError::internal)?;
+                items.push(TransactWriteItem::builder().delete(delete).build());
+                if let Some(tier) = &account.tier {
+                    match per_tier.iter_mut().find(|(t, _)| t == tier) {
+                        Some((_, count)) => *count += 1,
+                        None => per_tier.push((tier.clone(), 1)),
+                    }
+                }
+            }
+            for account in &accounts {
+                if let Some(auth_id) = &account.auth_id {
+                    let delete = Delete::builder()
+                        .table_name(self.db.table.as_ref())
+                        .set_key(Some(unique::guard_key("ACCOUNT_AUTH_ID", auth_id)))
+                        .build()
+                        .map_err(StoreError::internal)?;
+                    items.push(TransactWriteItem::builder().delete(delete).build());
+                }
+            }
+            for (tier, count) in &per_tier {
+                items.push(self.detach_from_tier(tier, *count)?);
+            }
+            match transact(&self.db, items).await {
+                Ok(()) => return Ok(()),
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    let before = accounts.len();
+                    let mut index = 0;
+                    accounts.retain(|_| {
+                        let gone = c.condition_failed(index);
+                        index += 1;
+                        !gone
+                    });
+                    if accounts.len() == before {
+                        return Err(StoreError::internal(format!(
+                            "deleting accounts: a tier's accountCount is below its accounts {per_tier:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Transaction item that takes `count` accounts off tier `tier`.
+    fn detach_from_tier(&self, tier: &str, count: u32) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::pricing_tier(tier))))
+            .update_expression("SET accountCount = accountCount - :count")
+            .condition_expression("accountCount >= :count")
+            .expression_attribute_values(":count", n(count))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// One page of customers, newest first, narrowed by `filter`. A page
+    /// reads at most the store's read limit of items; a sparse filter may
+    /// so return fewer than `first` (even none) with more to follow.
     pub async fn list(
         &self,
         filter: &CustomerFilter,
@@ -997,28 +1204,7 @@ impl Customers {
         if let Some(search) = &filter.search {
             return self.search(search, filter, page).await;
         }
-        let (index, pk_attr, sk_attr, partition) = if let Some(status) = filter.status {
-            (
-                keys::GSI2,
-                "gsi2pk",
-                "gsi2sk",
-                keys::customers_with_status(status.as_str()),
-            )
-        } else if let Some(country) = &filter.country {
-            (
-                keys::GSI3,
-                "gsi3pk",
-                "gsi3sk",
-                keys::customers_in_country(country),
-            )
-        } else {
-            (
-                keys::GSI1,
-                "gsi1pk",
-                "gsi1sk",
-                keys::ALL_CUSTOMERS.to_owned(),
-            )
-        };
+        let (index, pk_attr, sk_attr, partition) = filter.index();
         let start = match &page.after {
             Some(after) => {
                 let parts = cursor::decode(after, 1)?;
@@ -1030,25 +1216,8 @@ impl Customers {
             }
             None => None,
         };
-        let mut conditions = Vec::new();
-        let mut values: HashMap<String, AttributeValue> =
-            HashMap::from([(":pk".to_owned(), s(partition.clone()))]);
-        if let Some(t) = filter.customer_type {
-            conditions.push("customerType = :type");
-            values.insert(
-                ":type".into(),
-                s(if t == CustomerType::Business {
-                    "BUSINESS"
-                } else {
-                    "PERSONAL"
-                }),
-            );
-        }
-        if let (Some(country), true) = (&filter.country, filter.status.is_some()) {
-            conditions.push("country = :country");
-            values.insert(":country".into(), s(country.clone()));
-        }
-        let filter_expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
+        let (filter_expression, names, mut values) = filter.remaining_conditions();
+        values.insert(":pk".to_owned(), s(partition.clone()));
         let query = self
             .db
             .client
@@ -1057,24 +1226,37 @@ impl Customers {
             .index_name(index)
             .key_condition_expression(format!("{pk_attr} = :pk"))
             .set_filter_expression(filter_expression)
+            .set_expression_attribute_names(names)
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(false);
-        let (found, has_next_page): (Vec<CustomerItem>, bool) =
-            fill_page(query, start, page.first, 25).await?;
-        let items = found
+        let filled =
+            fill_page::<CustomerItem>(query, start, page.first, 25, self.db.read_limit).await?;
+        let items = filled
+            .items
             .into_iter()
             .map(|item| {
                 let cursor = cursor::encode(&[&item.id]);
                 item.into_domain().map(|c| (c, cursor))
             })
             .collect::<Result<_, _>>()?;
+        let resume_cursor = filled
+            .resume_at
+            .map(|last| {
+                last.get(sk_attr)
+                    .and_then(|v| v.as_s().ok())
+                    .map(|id| cursor::encode(&[id]))
+                    .ok_or_else(|| StoreError::internal("a customer list key without its sort key"))
+            })
+            .transpose()?;
         Ok(Page {
             items,
-            has_next_page,
+            has_next_page: filled.has_next_page,
+            resume_cursor,
         })
     }
 
-    /// Prefix search over the customers' search terms, in term order.
+    /// Prefix search over the customers' search terms, in term order,
+    /// reading at most the store's read limit of terms per page.
     async fn search(
         &self,
         text: &str,
@@ -1094,8 +1276,12 @@ impl Customers {
             None => None,
         };
         let wanted = usize::from(page.first) + 1;
+        let read_limit = self.db.read_limit.max(wanted);
+        let mut read = 0usize;
         let mut found: Vec<(Customer, String)> = Vec::new();
+        let mut resume_cursor = None;
         loop {
+            let batch = 100.min(read_limit - read);
             let output = self
                 .db
                 .client
@@ -1104,11 +1290,12 @@ impl Customers {
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":pk", s(partition.clone()))
                 .expression_attribute_values(":prefix", s(prefix.clone()))
-                .limit(100)
+                .limit(i32::try_from(batch).unwrap_or(100))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(from_sdk)?;
+            read += usize::try_from(output.scanned_count).unwrap_or(batch);
             let hits: Vec<(Uuid, String)> = output
                 .items
                 .unwrap_or_default()
@@ -1119,7 +1306,9 @@ impl Customers {
                     Some((Uuid::parse_str(&id).ok()?, sk))
                 })
                 .collect();
-            let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
+            let mut ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
+            ids.sort_unstable();
+            ids.dedup();
             let mut customers = self.get_many(&ids).await?;
             for (id, sk) in hits {
                 if found.len() >= wanted {
@@ -1135,15 +1324,23 @@ impl Customers {
                 }
             }
             match output.last_evaluated_key {
+                Some(last) if found.len() < wanted && read >= read_limit => {
+                    resume_cursor = last
+                        .get("sk")
+                        .and_then(|v| v.as_s().ok())
+                        .map(|sk| cursor::encode(&[sk]));
+                    break;
+                }
                 Some(last) if found.len() < wanted => start = Some(last),
                 _ => break,
             }
         }
-        let has_next_page = found.len() > usize::from(page.first);
+        let has_next_page = found.len() > usize::from(page.first) || resume_cursor.is_some();
         found.truncate(usize::from(page.first));
         Ok(Page {
             items: found,
             has_next_page,
+            resume_cursor,
         })
     }
 }

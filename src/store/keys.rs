@@ -65,6 +65,11 @@ pub(crate) fn customer(id: &str) -> (String, String) {
 /// GSI1 partition holding every customer.
 pub(crate) const ALL_CUSTOMERS: &str = "CUSTOMERS";
 
+/// GSI1 partition of the customers whose deletion has started and not yet
+/// finished (sparse: only they carry it), so operators can find and finish
+/// a deletion a crash interrupted.
+pub(crate) const DELETING_CUSTOMERS: &str = "CUSTOMERS#DELETING";
+
 /// GSI2 partition of the customers with `status`.
 pub(crate) fn customers_with_status(status: &str) -> String {
     format!("CUSTOMERS#STATUS#{status}")

@@ -189,9 +189,10 @@ impl Memberships {
             .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
             .expression_attribute_values(":member", s(keys::MEMBER_PREFIX))
             .consistent_read(true);
-        let (items, has_next_page): (Vec<MembershipItem>, bool) =
-            fill_page(query, start, page.first, 1).await?;
-        let items = items
+        let filled =
+            fill_page::<MembershipItem>(query, start, page.first, 1, self.db.read_limit).await?;
+        let items = filled
+            .items
             .into_iter()
             .map(|item| {
                 let user_id = Uuid::parse_str(&item.user_id).map_err(StoreError::internal)?;
@@ -204,10 +205,8 @@ impl Memberships {
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
-        Ok(Page {
-            items,
-            has_next_page,
-        })
+        // Unfiltered: the page is never cut short by the read budget.
+        Ok(Page::new(items, filled.has_next_page))
     }
 
     /// Up to `limit` membership keys of a customer, from the start: deletion

@@ -23,8 +23,10 @@ mod update;
 pub mod users;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
 pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
@@ -43,7 +45,12 @@ pub struct Store {
 pub(crate) struct Db {
     pub(crate) client: Client,
     pub(crate) table: Arc<str>,
+    /// Most items one page of a list may read (see [`Store::with_read_limit`]).
+    pub(crate) read_limit: usize,
 }
+
+/// Default of [`Store::with_read_limit`].
+pub const DEFAULT_READ_LIMIT: usize = 1_000;
 
 impl Store {
     /// A store over `table`, reached through `client`.
@@ -52,8 +59,19 @@ impl Store {
             db: Db {
                 client,
                 table: table.into(),
+                read_limit: DEFAULT_READ_LIMIT,
             },
         }
+    }
+
+    /// Bounds the items one page of a list may read. A filter that matches
+    /// few items of a large partition would otherwise read all of it to fill
+    /// one page; past the bound the page comes back short, with
+    /// `hasNextPage` and a cursor past what was read.
+    #[must_use]
+    pub fn with_read_limit(mut self, items: usize) -> Self {
+        self.db.read_limit = items.max(1);
+        self
     }
 
     /// Pricing tiers and the default-tier pointer.
@@ -82,9 +100,55 @@ impl Store {
     }
 }
 
+/// How long a DynamoDB call may take. The SDK's defaults set only a connect
+/// timeout: a connection that is accepted and never answered would hold a
+/// request until the Lambda itself times out (15 s), so every attempt and
+/// every operation (all its retries) gets a bound well under that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a connection.
+    pub connect: Duration,
+    /// One attempt, from sending the request to the end of the response
+    /// (also the read timeout of the connection).
+    pub attempt: Duration,
+    /// The whole operation, retries and backoff included.
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(1),
+            attempt: Duration::from_secs(2),
+            operation: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The SDK's form of these timeouts.
+    pub fn sdk_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.attempt)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
+}
+
 /// Builds a DynamoDB client from the standard AWS environment
-/// (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, the credentials chain).
+/// (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, the credentials chain) with
+/// the default [`Timeouts`].
 pub async fn client_from_env() -> Client {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    client_with_timeouts(&Timeouts::default()).await
+}
+
+/// Like [`client_from_env`], with the given timeouts.
+pub async fn client_with_timeouts(timeouts: &Timeouts) -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts.sdk_config())
+        .load()
+        .await;
     Client::new(&config)
 }

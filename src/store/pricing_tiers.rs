@@ -108,6 +108,8 @@ enum Part {
     ClaimName,
     ReleaseName,
     DefaultPointer,
+    /// The pointer put only when no default exists yet.
+    DefaultIfAbsent,
 }
 
 fn failed_parts(parts: &[Part], cancelled: &super::transaction::Cancelled) -> Vec<Part> {
@@ -141,6 +143,32 @@ fn too_much_contention() -> StoreError {
     StoreError::Conflict {
         field: None,
         message: "the pricing tier was being changed concurrently; try again".into(),
+    }
+}
+
+/// Adds the patch's fields that need no other item (no guard, index or
+/// pointer) to the update.
+fn set_plain_fields(u: &mut UpdateBuilder, patch: &PricingTierPatch) {
+    match &patch.description {
+        Some(Some(text)) => {
+            u.set("description", s(text.clone()));
+        }
+        Some(None) => {
+            u.remove("description");
+        }
+        None => {}
+    }
+    if let Some(currency) = patch.currency {
+        u.set("currency", s(currency.code()));
+    }
+    if let Some(rate) = patch.rate_per_minute {
+        u.set("ratePerMinute", s(rate.to_string()));
+    }
+    if let Some(increment) = patch.billing_increment_seconds {
+        u.set("billingIncrementSeconds", n(increment));
+    }
+    if let Some(minimum) = patch.minimum_duration_seconds {
+        u.set("minimumDurationSeconds", n(minimum));
     }
 }
 
@@ -248,20 +276,19 @@ impl PricingTiers {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", pk_attr)
             .expression_attribute_values(":pk", s(partition));
-        let (items, has_next_page): (Vec<PricingTierItem>, bool) =
-            fill_page(query, start, page.first, 1).await?;
+        let filled =
+            fill_page::<PricingTierItem>(query, start, page.first, 1, self.db.read_limit).await?;
         let default_id = default_id.await?;
-        let items = items
+        let items = filled
+            .items
             .into_iter()
             .map(|item| {
                 let cursor = cursor::encode(&[&item.gsi1sk, &item.id]);
                 item.into_domain(default_id.as_deref()).map(|t| (t, cursor))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            has_next_page,
-        })
+        // Unfiltered: the page is never cut short by the read budget.
+        Ok(Page::new(items, filled.has_next_page))
     }
 
     fn pointer_put(&self, id: &str, only_if_absent: bool) -> Result<TransactWriteItem, StoreError> {
@@ -373,12 +400,16 @@ impl PricingTiers {
         expected_version: Option<u64>,
     ) -> Result<PricingTier, StoreError> {
         let id_s = id.to_string();
+        let mut claim_default = true;
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt).await;
             }
             let current = self.get_tier_item(id).await?.ok_or_else(|| not_found(id))?;
             ensure_version("pricing tier", expected_version, current.version)?;
+            let patch = patch
+                .clone()
+                .without_unchanged(&current.clone().into_domain(None)?);
             if patch.is_empty() {
                 return self.get(id).await.and_then(|t| existing(t, id));
             }
@@ -406,32 +437,17 @@ impl PricingTiers {
                     u.remove("gsi2sk");
                 }
             }
-            match &patch.description {
-                Some(Some(text)) => {
-                    u.set("description", s(text.clone()));
-                }
-                Some(None) => {
-                    u.remove("description");
-                }
-                None => {}
-            }
-            if let Some(currency) = patch.currency {
-                u.set("currency", s(currency.code()));
-            }
-            if let Some(rate) = patch.rate_per_minute {
-                u.set("ratePerMinute", s(rate.to_string()));
-            }
-            if let Some(increment) = patch.billing_increment_seconds {
-                u.set("billingIncrementSeconds", n(increment));
-            }
-            if let Some(minimum) = patch.minimum_duration_seconds {
-                u.set("minimumDurationSeconds", n(minimum));
-            }
+            set_plain_fields(&mut u, &patch);
             if let Some(active) = patch.is_active {
                 u.set("isActive", AttributeValue::Bool(active));
                 if !active {
                     items.push(self.not_default_check(&id_s)?);
                     parts.push(Part::DefaultPointer);
+                } else if claim_default {
+                    // The first active tier becomes the default, as on
+                    // create: the pointer is put only if there is none.
+                    items.push(self.pointer_put(&id_s, true)?);
+                    parts.push(Part::DefaultIfAbsent);
                 }
             }
             u.set("updatedAt", s(timestamp(Utc::now())));
@@ -462,7 +478,13 @@ impl PricingTiers {
                             "this is the default pricing tier; make another tier the default before deactivating it".into(),
                         ));
                     }
-                    // The tier changed since it was read: read again.
+                    if failed == [Part::DefaultIfAbsent] {
+                        // Another tier is the default: activate without
+                        // taking it.
+                        claim_default = false;
+                    }
+                    // Otherwise the tier changed since it was read: read
+                    // again.
                 }
             }
         }

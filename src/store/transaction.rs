@@ -13,6 +13,11 @@ use super::{Db, StoreError, error::from_sdk};
 
 /// How often a transaction that collided with a concurrent one is retried.
 const CONFLICT_ATTEMPTS: u32 = 8;
+/// Cancellation reasons the callers interpret: nothing wrong with this item,
+/// a failed condition, a collision.
+const EXPECTED_REASONS: &[&str] = &["None", "ConditionalCheckFailed", "TransactionConflict"];
+/// Cancellation reasons that mean DynamoDB is shedding load.
+const THROTTLED_REASONS: &[&str] = &["ThrottlingError", "ProvisionedThroughputExceeded"];
 
 /// Why DynamoDB cancelled a transaction, item by item, in the order the
 /// items were given.
@@ -33,6 +38,27 @@ impl Cancelled {
     /// transaction asks DynamoDB to return it); `None` when it did not exist.
     pub(crate) fn old_item(&self, index: usize) -> Option<&Item> {
         self.reasons.get(index).and_then(|(_, item)| item.as_ref())
+    }
+
+    /// A reason that is neither a failed condition nor a collision: a
+    /// throttled item, or an item DynamoDB refused (`ValidationError`: a key
+    /// or item over its size limit). Retrying will not turn these into a
+    /// collision, so they must not be read as one.
+    fn fault(&self) -> Option<StoreError> {
+        let (code, _) = self
+            .reasons
+            .iter()
+            .find(|(code, _)| !EXPECTED_REASONS.contains(&code.as_str()))?;
+        let detail = format!("transaction cancelled: {:?}", self.codes());
+        Some(if THROTTLED_REASONS.contains(&code.as_str()) {
+            StoreError::Unavailable(detail.into())
+        } else {
+            StoreError::internal(detail)
+        })
+    }
+
+    fn codes(&self) -> Vec<&str> {
+        self.reasons.iter().map(|(code, _)| code.as_str()).collect()
     }
 
     fn only_conflicts(&self) -> bool {
@@ -90,6 +116,9 @@ pub(crate) async fn transact(db: &Db, items: Vec<TransactWriteItem>) -> Result<(
             },
             _ => None,
         };
+        if let Some(fault) = cancelled.as_ref().and_then(Cancelled::fault) {
+            return Err(TxError::Store(fault));
+        }
         match cancelled {
             Some(c) if c.only_conflicts() => {
                 if attempt >= CONFLICT_ATTEMPTS {

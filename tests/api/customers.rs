@@ -43,14 +43,14 @@ fn update_mutation() -> String {
 
 const SET_STATUS: &str = "mutation($id: ID!, $status: CustomerStatus!, $reason: String) {
     setCustomerStatus(id: $id, status: $status, reason: $reason) { id status statusReason version } }";
-const DELETE: &str = "mutation($id: ID!) { deleteCustomer(id: $id) }";
+pub(crate) const DELETE: &str = "mutation($id: ID!) { deleteCustomer(id: $id) }";
 
-fn unique_email(tag: &str) -> String {
+pub(crate) fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.com", uuid::Uuid::now_v7().simple())
 }
 
 /// A valid business customer input, with `overrides` merged in.
-fn input(overrides: &Value) -> Value {
+pub(crate) fn input(overrides: &Value) -> Value {
     let mut base = json!({
         "customerType": "BUSINESS",
         "firstName": "Ada",
@@ -67,17 +67,17 @@ fn input(overrides: &Value) -> Value {
     base
 }
 
-async fn try_create(app: &TestApp, overrides: Value) -> Value {
+pub(crate) async fn try_create(app: &TestApp, overrides: Value) -> Value {
     app.graphql(&create_mutation(), json!({ "input": input(&overrides) }))
         .await
 }
 
-async fn create(app: &TestApp, overrides: Value) -> Value {
+pub(crate) async fn create(app: &TestApp, overrides: Value) -> Value {
     let body = try_create(app, overrides).await;
     data(&body)["createCustomer"].clone()
 }
 
-async fn get(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, id: &str) -> Value {
     let body = app
         .graphql(
             &format!("query($id: ID!) {{ customer(id: $id) {{ {FIELDS} }} }}"),
@@ -87,12 +87,12 @@ async fn get(app: &TestApp, id: &str) -> Value {
     data(&body)["customer"].clone()
 }
 
-async fn update(app: &TestApp, id: &str, patch: Value) -> Value {
+pub(crate) async fn update(app: &TestApp, id: &str, patch: Value) -> Value {
     app.graphql(&update_mutation(), json!({"id": id, "input": patch}))
         .await
 }
 
-async fn set_status(app: &TestApp, id: &str, status: &str) -> Value {
+pub(crate) async fn set_status(app: &TestApp, id: &str, status: &str) -> Value {
     app.graphql(
         SET_STATUS,
         json!({"id": id, "status": status, "reason": "test"}),
@@ -100,7 +100,7 @@ async fn set_status(app: &TestApp, id: &str, status: &str) -> Value {
     .await
 }
 
-fn id_of(v: &Value) -> String {
+pub(crate) fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
@@ -867,7 +867,7 @@ async fn suspended_and_fraud_customers_get_no_new_users_and_inactive_ones_do() {
 }
 
 /// Puts an account item the way the accounts issue will store them.
-async fn put_account(app: &TestApp, customer_id: &str, auth_id: &str) -> String {
+pub(crate) async fn put_account(app: &TestApp, customer_id: &str, auth_id: &str) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     let client = switchboard::store::client_from_env().await;
     let item = [
@@ -901,7 +901,7 @@ async fn put_account(app: &TestApp, customer_id: &str, auth_id: &str) -> String 
     id
 }
 
-async fn scan_all(app: &TestApp) -> Vec<String> {
+pub(crate) async fn scan_all(app: &TestApp) -> Vec<String> {
     let client = switchboard::store::client_from_env().await;
     let mut items = Vec::new();
     let mut start = None;
@@ -990,7 +990,7 @@ impl Intercept for CrashAfter {
     }
 }
 
-async fn crashing_app(app: &TestApp, operation: &'static str, allow: usize) -> TestApp {
+pub(crate) async fn crashing_app(app: &TestApp, operation: &'static str, allow: usize) -> TestApp {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(CrashAfter {
@@ -1006,7 +1006,7 @@ async fn crashing_app(app: &TestApp, operation: &'static str, allow: usize) -> T
 }
 
 /// A terminated customer with `members` extra users and two accounts.
-async fn populated_customer(app: &TestApp, members: usize) -> (Value, Vec<String>) {
+pub(crate) async fn populated_customer(app: &TestApp, members: usize) -> (Value, Vec<String>) {
     let c = create(
         app,
         json!({"hostname": format!("h{}.example.com", uuid::Uuid::now_v7().simple())}),
@@ -1052,7 +1052,7 @@ async fn populated_customer(app: &TestApp, members: usize) -> (Value, Vec<String
     (c, accounts)
 }
 
-async fn assert_gone(app: &TestApp, c: &Value, accounts: &[String]) {
+pub(crate) async fn assert_gone(app: &TestApp, c: &Value, accounts: &[String]) {
     assert_eq!(get(app, &id_of(c)).await, Value::Null);
     let everything = scan_all(app).await;
     let id = id_of(c);
@@ -1131,7 +1131,9 @@ async fn a_deletion_interrupted_halfway_hides_the_customer_and_a_retry_finishes_
 async fn a_deletion_interrupted_at_the_last_step_is_finished_by_a_retry() {
     let app = TestApp::spawn().await;
     let (c, accounts) = populated_customer(&app, 3).await;
-    let crashing = crashing_app(&app, "TransactWriteItems", 0).await;
+    // The first transaction deletes the two accounts; the second, the
+    // customer with its guards, fails.
+    let crashing = crashing_app(&app, "TransactWriteItems", 1).await;
     let failed = crashing.graphql(DELETE, json!({"id": id_of(&c)})).await;
     assert!(failed.get("errors").is_some(), "{failed}");
     assert_eq!(get(&app, &id_of(&c)).await, Value::Null);

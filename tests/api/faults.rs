@@ -133,3 +133,49 @@ async fn a_corrupt_item_is_an_internal_error_without_serde_text() {
         &["invalid type", "missing field", "serde", "gsi1pk"],
     );
 }
+
+/// A DynamoDB endpoint that accepts connections and never answers: the
+/// configured timeouts, not the Lambda's own, must end the request.
+#[tokio::test]
+async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_the_timeouts() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            connections.push(socket);
+        }
+    });
+    let vars = [
+        ("DYNAMODB_CONNECT_TIMEOUT_MS", "200"),
+        ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "300"),
+        ("DYNAMODB_OPERATION_TIMEOUT_MS", "1000"),
+    ];
+    let mut env: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    env.insert("JWT_SECRET".into(), crate::helpers::SECRET.into());
+    let timeouts = switchboard::config::Config::from_vars(&env)
+        .unwrap()
+        .dynamodb_timeouts;
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://{address}"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+        .timeout_config(timeouts.sdk_config())
+        .build();
+    let app = TestApp::over_store_with(Store::new(Client::from_conf(config), "silent"), &vars);
+    // Without timeouts this would wait for ever; the bound here only keeps a
+    // regression from hanging the suite.
+    let body = tokio::time::timeout(Duration::from_mins(1), app.graphql(QUERY, id()))
+        .await
+        .expect("the request must end on the configured timeouts");
+    assert_generic(
+        &body,
+        "SERVICE_UNAVAILABLE",
+        &["silent", "timeout", "127.0.0.1"],
+    );
+    held.abort();
+}

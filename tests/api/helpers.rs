@@ -7,6 +7,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
@@ -164,8 +169,32 @@ impl TestApp {
     /// An app over a store of the test's making (a faulty client, say),
     /// with default configuration.
     pub fn over_store(store: Store) -> Self {
-        let env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        Self::over_store_with(store, &[])
+    }
+
+    /// An app over a store of the test's making, with extra configuration
+    /// variables.
+    pub fn over_store_with(store: Store, vars: &[(&str, &str)]) -> Self {
+        let mut env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        for (k, v) in vars {
+            env.insert((*k).into(), (*v).into());
+        }
         Self::over(store, &Config::from_vars(&env).expect("test configuration"))
+    }
+
+    /// Another app over this app's table whose DynamoDB calls are counted
+    /// by operation, with extra configuration variables.
+    pub async fn counted(&self, vars: &[(&str, &str)]) -> (Self, CallCounter) {
+        let counter = CallCounter::default();
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(counter.clone())
+            .build();
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::from_conf(dynamodb),
+            self.store.table_name().to_owned(),
+        );
+        (Self::over_store_with(store, vars), counter)
     }
 
     fn over(store: Store, config: &Config) -> Self {
@@ -278,4 +307,43 @@ pub fn error_field(body: &Value) -> &str {
 pub fn data(body: &Value) -> &Value {
     assert!(body.get("errors").is_none(), "unexpected errors: {body}");
     &body["data"]
+}
+
+/// Counts the DynamoDB calls a client makes, by operation (`Query`,
+/// `BatchGetItem`, …), as the `x-amz-target` header names them.
+#[derive(Clone, Debug, Default)]
+pub struct CallCounter(Arc<Mutex<HashMap<String, usize>>>);
+
+impl CallCounter {
+    /// Calls of `operation` so far.
+    pub fn count(&self, operation: &str) -> usize {
+        self.0.lock().unwrap().get(operation).copied().unwrap_or(0)
+    }
+
+    /// Forgets every call so far.
+    pub fn reset(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        *self.0.lock().unwrap().entry(operation).or_default() += 1;
+        Ok(())
+    }
 }

@@ -9,9 +9,12 @@
 mod auth;
 mod binary;
 mod contract;
+mod customer_deletion;
+mod customer_lists;
 mod customers;
 mod faults;
 mod helpers;
+mod hostile;
 mod http_protocol;
 mod lambda;
 mod logs;

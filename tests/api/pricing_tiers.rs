@@ -796,3 +796,93 @@ async fn rates_keep_their_exact_decimal_value_from_strings_and_numbers() {
         "0.12345678"
     );
 }
+
+#[tokio::test]
+async fn an_update_that_repeats_the_stored_values_changes_nothing_and_keeps_the_version() {
+    let app = TestApp::spawn().await;
+    let tier = create(
+        &app,
+        json!({"name": "Bronze", "currency": "USD", "ratePerMinute": "0.4500", "description": "d"}),
+    )
+    .await;
+    let body = app
+        .graphql(
+            UPDATE,
+            json!({"id": id_of(&tier), "input": {"description": "e"}}),
+        )
+        .await;
+    assert_eq!(data(&body)["updatePricingTier"]["version"], 2);
+    let same = json!({"name": "Bronze", "description": "e", "currency": "USD",
+        "ratePerMinute": "0.4500", "billingIncrementSeconds": tier["billingIncrementSeconds"],
+        "minimumDurationSeconds": tier["minimumDurationSeconds"], "isActive": true});
+    for _ in 0..2 {
+        let body = app
+            .graphql(UPDATE, json!({"id": id_of(&tier), "input": same, "v": 2}))
+            .await;
+        assert_eq!(data(&body)["updatePricingTier"]["version"], 2, "{body}");
+    }
+    let stored = get(&app, &id_of(&tier)).await;
+    assert_eq!(stored["version"], 2);
+    // A different written form of the same rate is a change: reads return
+    // what was written.
+    let body = app
+        .graphql(
+            UPDATE,
+            json!({"id": id_of(&tier), "input": {"ratePerMinute": "0.45"}, "v": 2}),
+        )
+        .await;
+    let updated = &data(&body)["updatePricingTier"];
+    assert_eq!(
+        (updated["ratePerMinute"].clone(), updated["version"].clone()),
+        (json!("0.45"), json!(3))
+    );
+}
+
+#[tokio::test]
+async fn activating_the_only_active_tier_makes_it_the_default() {
+    let app = TestApp::spawn().await;
+    let tier = create(
+        &app,
+        json!({"name": "Dormant", "currency": "USD", "ratePerMinute": "0.10", "isActive": false}),
+    )
+    .await;
+    assert_eq!(tier["isDefault"], false);
+    let default = "{ defaultPricingTier { id } }";
+    assert_eq!(
+        data(&app.graphql(default, json!({})).await)["defaultPricingTier"],
+        Value::Null
+    );
+    let body = app
+        .graphql(
+            UPDATE,
+            json!({"id": id_of(&tier), "input": {"isActive": true}}),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["updatePricingTier"]["isDefault"],
+        true,
+        "{body}"
+    );
+    assert_eq!(
+        data(&app.graphql(default, json!({})).await)["defaultPricingTier"]["id"],
+        tier["id"]
+    );
+
+    // Activating a second tier leaves the default where it is.
+    let second = create(
+        &app,
+        json!({"name": "Second", "currency": "USD", "ratePerMinute": "0.10", "isActive": false}),
+    )
+    .await;
+    let body = app
+        .graphql(
+            UPDATE,
+            json!({"id": id_of(&second), "input": {"isActive": true}}),
+        )
+        .await;
+    assert_eq!(data(&body)["updatePricingTier"]["isDefault"], false);
+    assert_eq!(
+        data(&app.graphql(default, json!({})).await)["defaultPricingTier"]["id"],
+        tier["id"]
+    );
+}

@@ -1,0 +1,67 @@
+//! The Relay connection every list returns.
+//!
+//! async-graphql's own `Connection` derives `pageInfo.endCursor` from the
+//! last edge. A page cut short by the store's read budget (a sparse filter
+//! over a large partition) may hold fewer items than asked for, or none,
+//! yet must still hand the client a cursor past everything it read. This
+//! type carries that cursor; its schema shape (names, fields, descriptions)
+//! is the same as async-graphql's, so clients see no difference.
+
+use std::borrow::Cow;
+
+use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+use async_graphql::{Object, OutputType, TypeName};
+
+use crate::domain::page::Page;
+
+/// One page of `N`s with Relay paging information.
+pub struct Connection<N: OutputType> {
+    edges: Vec<Edge<String, N, EmptyFields>>,
+    has_next_page: bool,
+    end_cursor: Option<String>,
+}
+
+impl<N: OutputType> Connection<N> {
+    /// The connection for a store page, each item turned into its node.
+    pub fn from_page<T>(page: Page<T>, node: impl Fn(T) -> N) -> Self {
+        let end_cursor = page.end_cursor().map(str::to_owned);
+        Self {
+            has_next_page: page.has_next_page,
+            edges: page
+                .items
+                .into_iter()
+                .map(|(item, cursor)| Edge::new(cursor, node(item)))
+                .collect(),
+            end_cursor,
+        }
+    }
+}
+
+impl<N: OutputType> TypeName for Connection<N> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", N::type_name()).into()
+    }
+}
+
+#[Object(name_type)]
+impl<N: OutputType> Connection<N> {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: false,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: self.end_cursor.clone(),
+        }
+    }
+
+    /// A list of edges.
+    async fn edges(&self) -> &[Edge<String, N, EmptyFields>] {
+        &self.edges
+    }
+
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&N> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+}
