@@ -7,11 +7,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::http::documents::TrustedDocuments;
 use crate::store::Timeouts;
 
 /// Smallest accepted HS256 secret, in bytes (RFC 7518 §3.2: the key must be
@@ -35,6 +37,25 @@ pub struct Config {
     /// default 1000; `DYNAMODB_ATTEMPT_TIMEOUT_MS`, default 2000;
     /// `DYNAMODB_OPERATION_TIMEOUT_MS`, retries included, default 5000).
     pub dynamodb_timeouts: Timeouts,
+    /// Which documents may run (`TRUSTED_DOCUMENTS`, a manifest file;
+    /// `TRUSTED_DOCUMENTS_ENFORCE_ADMINS`; `PERSISTED_QUERY_CACHE_SIZE`).
+    pub documents: DocumentsConfig,
+    /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`,
+    /// exact origins, comma-separated; empty sends no CORS headers).
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// Trusted documents and the persisted-query cache.
+#[derive(Debug, Clone)]
+pub struct DocumentsConfig {
+    /// The manifest of trusted documents, if one is configured: then only
+    /// its documents run for callers who are not admins.
+    pub trusted: Option<TrustedDocuments>,
+    /// Whether admins are bound by the manifest too (default `false`, so
+    /// GraphiQL keeps working for operators).
+    pub enforce_admins: bool,
+    /// How many persisted queries one process remembers (default 1000).
+    pub cache_size: NonZeroUsize,
 }
 
 /// JWT verification settings.
@@ -142,6 +163,15 @@ impl Config {
                 attempt: env.millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", timeouts.attempt)?,
                 operation: env.millis("DYNAMODB_OPERATION_TIMEOUT_MS", timeouts.operation)?,
             },
+            documents: DocumentsConfig {
+                trusted: env.trusted_documents()?,
+                enforce_admins: env.parse("TRUSTED_DOCUMENTS_ENFORCE_ADMINS", false)?,
+                cache_size: env.parse(
+                    "PERSISTED_QUERY_CACHE_SIZE",
+                    NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),
+                )?,
+            },
+            cors_allowed_origins: env.origins("CORS_ALLOWED_ORIGINS")?,
         })
     }
 
@@ -222,6 +252,48 @@ impl Vars<'_> {
         }
     }
 
+    /// The manifest named by `TRUSTED_DOCUMENTS`, read and checked now so a
+    /// bad one stops the process at start-up.
+    fn trusted_documents(&self) -> Result<Option<TrustedDocuments>, ConfigError> {
+        const NAME: &str = "TRUSTED_DOCUMENTS";
+        let Some(path) = self.optional(NAME) else {
+            return Ok(None);
+        };
+        let problem = |problem: String| ConfigError {
+            variable: NAME,
+            problem,
+        };
+        let json = std::fs::read_to_string(&path)
+            .map_err(|err| problem(format!("cannot read `{path}`: {err}")))?;
+        TrustedDocuments::parse(&json)
+            .map(Some)
+            .map_err(|why| problem(format!("`{path}` {why}")))
+    }
+
+    /// A comma-separated list of exact browser origins
+    /// (`scheme://host[:port]`, no path).
+    fn origins(&self, name: &'static str) -> Result<Vec<String>, ConfigError> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|origin| {
+                let parsed = url::Url::parse(origin).ok().filter(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.origin().ascii_serialization() == origin
+                });
+                parsed.map(|_| origin.to_owned()).ok_or(ConfigError {
+                    variable: name,
+                    problem: format!(
+                        "`{origin}` is not an origin like `https://app.example.com` (scheme, host and port only)"
+                    ),
+                })
+            })
+            .collect()
+    }
+
     fn table_name(&self) -> Result<String, ConfigError> {
         let name = self
             .optional("TABLE_NAME")
@@ -298,6 +370,61 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "DYNAMODB_ATTEMPT_TIMEOUT_MS");
+    }
+
+    #[test]
+    fn cors_origins_must_be_exact_origins() {
+        let config = Config::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                " http://localhost:5173, https://app.example.com ",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["http://localhost:5173", "https://app.example.com"]
+        );
+        for bad in [
+            "https://app.example.com/",
+            "app.example.com",
+            "*",
+            "ftp://x.example",
+        ] {
+            let err = Config::from_vars(&vars(&[
+                ("JWT_SECRET", SECRET),
+                ("CORS_ALLOWED_ORIGINS", bad),
+            ]))
+            .unwrap_err();
+            assert_eq!(err.variable, "CORS_ALLOWED_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_trusted_documents_manifest_is_read_at_start_up() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), r#"{"abc": "{ __typename }"}"#).unwrap();
+        let path = file.path().to_str().unwrap();
+        let config = Config::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("TRUSTED_DOCUMENTS", path),
+        ]))
+        .unwrap();
+        assert_eq!(config.documents.trusted.map(|t| t.len()), Some(1));
+        std::fs::write(file.path(), "not json").unwrap();
+        let err = Config::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("TRUSTED_DOCUMENTS", path),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "TRUSTED_DOCUMENTS");
+        let err = Config::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("TRUSTED_DOCUMENTS", "/nonexistent/manifest.json"),
+        ]))
+        .unwrap_err();
+        assert!(err.problem.contains("cannot read"), "{}", err.problem);
     }
 
     #[test]

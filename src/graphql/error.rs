@@ -48,6 +48,9 @@ pub enum Code {
     NotAcceptable,
     /// The HTTP method is not allowed for this request (a mutation over GET).
     MethodNotAllowed,
+    /// A persisted-query hash this server does not know: send the document
+    /// text with the hash once.
+    PersistedQueryNotFound,
 }
 
 impl Code {
@@ -70,6 +73,7 @@ impl Code {
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::NotAcceptable => "NOT_ACCEPTABLE",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 }

@@ -23,6 +23,7 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+use super::documents::{Asked, Refusal};
 use super::graphiql;
 use super::negotiate::{Format, is_json_body, negotiate, wants_html};
 use crate::auth::AuthError;
@@ -109,13 +110,14 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Ok(principal) => principal,
         Err(err) => return unauthorized(format, &err),
     };
-    let graphql_request = match parse_post_body(&bytes) {
-        Ok(request) => request,
+    let incoming = match parse_post_body(&bytes) {
+        Ok(incoming) => incoming,
         Err(message) => return bad_request(format, message),
     };
-    if let Some(refusal) = refuse_before_parsing(&state, &graphql_request, format) {
-        return refusal;
-    }
+    let graphql_request = match admit(&state, incoming, principal.is_admin, format) {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
     execute(&state, graphql_request.data(principal), format).await
 }
 
@@ -138,13 +140,14 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Ok(principal) => principal,
         Err(err) => return unauthorized(format, &err),
     };
-    let graphql_request = match parse_get_params(params) {
-        Ok(request) => request,
+    let incoming = match parse_get_params(params) {
+        Ok(incoming) => incoming,
         Err(message) => return bad_request(format, message),
     };
-    if let Some(refusal) = refuse_before_parsing(&state, &graphql_request, format) {
-        return refusal;
-    }
+    let graphql_request = match admit(&state, incoming, principal.is_admin, format) {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
     if selects_mutation(&graphql_request) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -160,26 +163,58 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     execute(&state, graphql_request.data(principal), format).await
 }
 
-/// The checks a document passes before anything parses it: today, how
-/// deeply it nests (see [`nesting`]). A refusal is a request error, like the
-/// limits the gate enforces after parsing.
-fn refuse_before_parsing(
+/// Decides which document the request runs, before anything parses it:
+/// the text sent or a persisted/trusted one named by hash (see
+/// [`Documents`]), and not one nested too deeply (see [`nesting`]).
+/// Refusals are request errors, like the limits the gate enforces after
+/// parsing.
+fn admit(
     state: &AppState,
-    request: &async_graphql::Request,
+    incoming: Incoming,
+    is_admin: bool,
     format: Format,
-) -> Option<Response> {
-    let err = nesting::check(&request.query, state.limits.max_nesting).err()?;
-    let status = if format == Format::GraphqlResponseJson {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+) -> Result<async_graphql::Request, Response> {
+    let request_error = |code: Code, message: &str| {
+        let status = if format == Format::GraphqlResponseJson {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        error_response(status, format, code, message)
     };
-    Some(error_response(
-        status,
-        format,
-        Code::QueryTooComplex,
-        &too_deep_message(err),
-    ))
+    let query = state.documents.resolve(incoming.asked, is_admin).map_err(
+        |refusal| match refusal {
+            Refusal::Missing => bad_request(format, "the request has no `query`"),
+            Refusal::NotFound => {
+                request_error(Code::PersistedQueryNotFound, "PersistedQueryNotFound")
+            }
+            Refusal::NotTrusted => request_error(
+                Code::Forbidden,
+                "only the trusted documents this deployment ships may run; send one by its hash",
+            ),
+            Refusal::HashMismatch => bad_request(
+                format,
+                "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`",
+            ),
+            Refusal::UnsupportedVersion => {
+                bad_request(format, "`extensions.persistedQuery.version` must be 1")
+            }
+        },
+    )?;
+    if let Err(err) = nesting::check(&query, state.limits.max_nesting) {
+        return Err(request_error(Code::QueryTooComplex, &too_deep_message(err)));
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = incoming.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = incoming.variables {
+        request = request.variables(variables);
+    }
+    for (key, value) in incoming.extensions {
+        request.extensions.insert(key, value);
+    }
+    Ok(request)
 }
 
 fn not_acceptable() -> Response {
@@ -213,7 +248,15 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
     }
 }
 
-fn parse_post_body(bytes: &[u8]) -> Result<async_graphql::Request, &'static str> {
+/// A GraphQL request as it arrived, before its document is decided.
+struct Incoming {
+    asked: Asked,
+    operation_name: Option<String>,
+    variables: Option<Variables>,
+    extensions: HashMap<String, async_graphql::Value>,
+}
+
+fn parse_post_body(bytes: &[u8]) -> Result<Incoming, &'static str> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|_| "the request body is not valid JSON")?;
     match value {
@@ -225,44 +268,65 @@ fn parse_post_body(bytes: &[u8]) -> Result<async_graphql::Request, &'static str>
     }
 }
 
-fn request_from_fields(
-    mut fields: Map<String, Value>,
-) -> Result<async_graphql::Request, &'static str> {
-    let query = match fields.remove("query") {
-        Some(Value::String(query)) => query,
-        Some(_) => return Err("`query` must be a string"),
-        None => return Err("the request has no `query`"),
+fn request_from_fields(mut fields: Map<String, Value>) -> Result<Incoming, &'static str> {
+    let mut incoming = Incoming {
+        asked: Asked::default(),
+        operation_name: None,
+        variables: None,
+        extensions: HashMap::new(),
     };
-    let mut request = async_graphql::Request::new(query);
+    match fields.remove("query") {
+        Some(Value::String(query)) => incoming.asked.query = Some(query),
+        Some(Value::Null) | None => {}
+        Some(_) => return Err("`query` must be a string"),
+    }
     match fields.remove("operationName") {
-        Some(Value::String(name)) => request = request.operation_name(name),
+        Some(Value::String(name)) => incoming.operation_name = Some(name),
         Some(Value::Null) | None => {}
         Some(_) => return Err("`operationName` must be a string"),
     }
     match fields.remove("variables") {
-        Some(value @ Value::Object(_)) => request = request.variables(Variables::from_json(value)),
+        Some(value @ Value::Object(_)) => incoming.variables = Some(Variables::from_json(value)),
         Some(Value::Null) | None => {}
         Some(_) => return Err("`variables` must be an object"),
     }
     match fields.remove("extensions") {
         Some(Value::Object(map)) => {
             for (key, value) in map {
+                if key == "persistedQuery" {
+                    read_persisted_query(&value, &mut incoming.asked)?;
+                }
                 if let Ok(value) = async_graphql::Value::from_json(value) {
-                    request.extensions.insert(key, value);
+                    incoming.extensions.insert(key, value);
                 }
             }
         }
         Some(Value::Null) | None => {}
         Some(_) => return Err("`extensions` must be an object"),
     }
-    Ok(request)
+    Ok(incoming)
 }
 
-fn parse_get_params(
-    mut params: HashMap<String, String>,
-) -> Result<async_graphql::Request, &'static str> {
+/// Reads `extensions.persistedQuery { version, sha256Hash }`.
+fn read_persisted_query(value: &Value, asked: &mut Asked) -> Result<(), &'static str> {
+    const SHAPE: &str =
+        "`extensions.persistedQuery` must be `{\"version\": 1, \"sha256Hash\": \"<hex>\"}`";
+    let Value::Object(fields) = value else {
+        return Err(SHAPE);
+    };
+    let hash = fields
+        .get("sha256Hash")
+        .and_then(Value::as_str)
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or(SHAPE)?;
+    asked.hash = Some(hash.to_owned());
+    asked.version = Some(fields.get("version").and_then(Value::as_i64).ok_or(SHAPE)?);
+    Ok(())
+}
+
+fn parse_get_params(mut params: HashMap<String, String>) -> Result<Incoming, &'static str> {
     let mut fields = Map::new();
-    if let Some(query) = params.remove("query") {
+    if let Some(query) = params.remove("query").filter(|q| !q.is_empty()) {
         fields.insert("query".into(), Value::String(query));
     }
     if let Some(name) = params.remove("operationName").filter(|n| !n.is_empty()) {

@@ -5,6 +5,8 @@
 //! Routes: `POST`/`GET /graphql`, GraphiQL at `/` (and at `/graphql` for
 //! browsers), its assets under `/graphiql/`, and `GET /health`.
 
+pub mod cors;
+pub mod documents;
 pub mod graphiql;
 pub mod graphql;
 pub mod negotiate;
@@ -27,6 +29,7 @@ use crate::auth::TokenVerifier;
 use crate::config::{Config, Limits};
 use crate::graphql::{AppSchema, build_schema};
 use crate::store::Store;
+use documents::Documents;
 
 /// Everything a request handler needs, built once per process.
 #[derive(Clone)]
@@ -37,6 +40,10 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// Request limits.
     pub limits: Limits,
+    /// Trusted documents and the persisted-query cache.
+    pub documents: Arc<Documents>,
+    /// Browser origins allowed to call the API.
+    pub cors_allowed_origins: Arc<[String]>,
 }
 
 impl AppState {
@@ -46,6 +53,12 @@ impl AppState {
             schema: build_schema(store.with_read_limit(config.limits.list_read_limit), config),
             verifier: Arc::new(TokenVerifier::new(&config.jwt)),
             limits: config.limits,
+            documents: Arc::new(Documents::new(
+                config.documents.trusted.clone(),
+                config.documents.enforce_admins,
+                config.documents.cache_size,
+            )),
+            cors_allowed_origins: config.cors_allowed_origins.clone().into(),
         }
     }
 }
@@ -53,6 +66,7 @@ impl AppState {
 /// The one router: routes behind the edge middleware (request id, log span,
 /// stage prefix), which runs before routing so stripped paths match.
 pub fn router(state: AppState) -> Router {
+    let cors = cors::layer(&state.cors_allowed_origins);
     let routes = Router::new()
         .route("/", get(graphiql::index))
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -64,7 +78,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
+    // CORS is outermost: a preflight never carries a token, and every
+    // answer, a 401 included, must carry the CORS headers or the browser
+    // shows the page only "Failed to fetch".
     let edge = tower::ServiceBuilder::new()
+        .option_layer(cors)
         .layer(middleware::from_fn(edge))
         .service(routes);
     Router::new().fallback_service(edge)
