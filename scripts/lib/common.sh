@@ -59,13 +59,16 @@ port_owner() {
 # is_dynamodb PORT: whether what listens on PORT answers like DynamoDB. An
 # unsigned ListTables gets DynamoDB's own JSON error (MissingAuthenticationToken,
 # typed com.amazonaws.dynamodb…); a web server or anything else does not, and
-# one that never answers is given up on after 5 s.
+# one that never answers is given up on after 5 s. Plain bash: no curl, no
+# build needed.
 is_dynamodb() {
   local reply
-  reply=$(timeout 5 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "POST / HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}" "$1" >&3
-    head -c 4096 <&3' _ "$1" 2>/dev/null) || true
+  reply=$(
+    exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'POST / HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}' "$1" >&3
+    IFS= read -r -N 4096 -t 5 -u 3 answer
+    printf '%s' "$answer"
+  ) || true
   [[ $reply == *'"__type":"com.amazonaws.dynamodb'* || $reply == *'"TableNames"'* ]]
 }
 
