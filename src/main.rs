@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use switchboard::auth::TokenIssuer;
-use switchboard::config::{Config, JwtConfig};
+use switchboard::config::{Config, ConfigError, JwtConfig};
 use switchboard::store::{self, tables};
 use switchboard::{app, graphql, telemetry};
 
@@ -34,6 +34,11 @@ enum Command {
     /// Create the DynamoDB table and indexes if they do not exist.
     CreateTables,
     /// Print a development JWT signed with JWT_SECRET.
+    ///
+    /// scripts/dev keeps its secret in .local/dev.env; outside it, load that
+    /// first: `set -a; . .local/dev.env; set +a`. A token minted with another
+    /// secret (for example before .local/dev.env was recreated) is refused
+    /// as "not valid"; mint a new one.
     Token {
         /// Grant the admin role.
         #[arg(long)]
@@ -41,7 +46,10 @@ enum Command {
         /// Subject (`sub`) of the token.
         #[arg(long, default_value = "dev@switchboard.local")]
         sub: String,
-        /// Lifetime, e.g. `30m`, `12h`, `7d`.
+        /// Lifetime, e.g. `30m`, `12h`, `7d`. The gateway tolerates
+        /// JWT_LEEWAY_SECONDS (default 30) of clock skew past `exp`, so a
+        /// token is accepted for up to that much longer: `--ttl 1s` lives up
+        /// to 31 s.
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
@@ -64,7 +72,8 @@ async fn main() -> ExitCode {
             telemetry::init();
             let config = match Config::from_env() {
                 Ok(config) => config,
-                Err(err) => return fail(err),
+                Err(err) if on_lambda => return fail(err),
+                Err(err) => return fail(with_dev_hint(&err)),
             };
             let state = app::state(&config).await;
             let result = if on_lambda {
@@ -101,14 +110,40 @@ async fn main() -> ExitCode {
         Some(Command::Token { admin, sub, ttl }) => match JwtConfig::from_env() {
             Ok(jwt) => {
                 println!("{}", TokenIssuer::new(&jwt).mint(&sub, admin, ttl));
+                // On stderr, so `TOKEN=$(switchboard token)` still captures
+                // the token alone; only where the leeway is a noticeable part
+                // of the lifetime.
+                if ttl.as_secs() < jwt.leeway_seconds.saturating_mul(10) {
+                    eprintln!(
+                        "note: the gateway accepts this token for up to {} s, its --ttl plus \
+                         JWT_LEEWAY_SECONDS={} of tolerated clock skew",
+                        ttl.as_secs().saturating_add(jwt.leeway_seconds),
+                        jwt.leeway_seconds
+                    );
+                }
                 ExitCode::SUCCESS
             }
-            Err(err) => fail(err),
+            Err(err) => fail(with_dev_hint(&err)),
         },
         Some(Command::PrintSchema) => {
             print!("{}", graphql::sdl());
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// Points a developer who runs the binary outside scripts/dev to the dev
+/// secret that script keeps, since that is the one their tokens are signed
+/// with.
+fn with_dev_hint(err: &ConfigError) -> String {
+    if err.variable == "JWT_SECRET" {
+        format!(
+            "{err}\n  for local development, scripts/dev keeps one in .local/dev.env; \
+             load it with `set -a; . .local/dev.env; set +a` and run this again \
+             (or start everything with scripts/dev)"
+        )
+    } else {
+        err.to_string()
     }
 }
 

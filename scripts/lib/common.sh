@@ -41,6 +41,57 @@ ensure_dynamodb_local() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# port_owner PORT: "PID 1234, python3" for the process listening on PORT, as
+# far as /proc shows it (other users' processes stay hidden); else nothing.
+port_owner() {
+  local hex inode fd pid
+  hex=$(printf ':%04X' "$1")
+  inode=$(awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10; exit }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null) || true
+  [ -n "$inode" ] && [ "$inode" != 0 ] || return 0
+  fd=$(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" -print -quit 2>/dev/null) || true
+  [ -n "$fd" ] || return 0
+  pid=${fd#/proc/}
+  pid=${pid%%/*}
+  printf 'PID %s, %s' "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null || echo unknown)"
+}
+
+# is_dynamodb PORT: whether what listens on PORT answers like DynamoDB. An
+# unsigned ListTables gets DynamoDB's own JSON error (MissingAuthenticationToken,
+# typed com.amazonaws.dynamodb…); a web server or anything else does not, and
+# one that never answers is given up on after 5 s. Plain bash: no curl, no
+# build needed.
+is_dynamodb() {
+  local reply
+  reply=$(
+    exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'POST / HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}' "$1" >&3
+    IFS= read -r -N 4096 -t 5 -u 3 answer
+    printf '%s' "$answer"
+  ) || true
+  [[ $reply == *'"__type":"com.amazonaws.dynamodb'* || $reply == *'"TableNames"'* ]]
+}
+
+# running PID: whether PID is alive (a zombie not yet waited for is not).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z* ]]
+}
+
+# stop_pid PID: asks a child to stop (TERM), kills it after 10 s, reaps it.
+stop_pid() {
+  local pid="$1"
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    running "$pid" || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 # A port nothing listens on, from the ephemeral range.
 free_port() {
   local port
@@ -74,10 +125,8 @@ start_dynamodb_local() {
 }
 
 stop_dynamodb_local() {
-  if [ -n "$DDB_PID" ] && kill -0 "$DDB_PID" 2>/dev/null; then
-    kill "$DDB_PID" 2>/dev/null || true
-    wait "$DDB_PID" 2>/dev/null || true
-  fi
+  stop_pid "$DDB_PID"
+  DDB_PID=""
 }
 
 # DynamoDB Local wants signed requests; any key works.
