@@ -31,3 +31,20 @@ pub fn layer(origins: &[String]) -> Option<CorsLayer> {
             .max_age(MAX_AGE),
     )
 }
+
+/// Preflight answers carry no body; tower-http sends them as 200, this
+/// makes them 204 No Content, as the issue and most gateways do.
+pub async fn no_content_preflight(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = next.run(request).await;
+    if preflight && response.status() == http::StatusCode::OK {
+        *response.status_mut() = http::StatusCode::NO_CONTENT;
+    }
+    response
+}

@@ -12,6 +12,7 @@
 //!   parser sees the text.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
@@ -67,8 +68,10 @@ impl std::fmt::Debug for Documents {
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 impl Documents {
@@ -135,7 +138,7 @@ impl Documents {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache
             .get(&hash.to_ascii_lowercase())
-            .map(|text| text.to_string())
+            .map(ToString::to_string)
     }
 
     fn remember(&self, hash: String, text: &str) {

@@ -116,7 +116,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     };
     let graphql_request = match admit(&state, incoming, principal.is_admin, format) {
         Ok(request) => request,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     execute(&state, graphql_request.data(principal), format).await
 }
@@ -146,7 +146,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     };
     let graphql_request = match admit(&state, incoming, principal.is_admin, format) {
         Ok(request) => request,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if selects_mutation(&graphql_request) {
         let mut response = error_response(
@@ -173,7 +173,7 @@ fn admit(
     incoming: Incoming,
     is_admin: bool,
     format: Format,
-) -> Result<async_graphql::Request, Response> {
+) -> Result<async_graphql::Request, Box<Response>> {
     let request_error = |code: Code, message: &str| {
         let status = if format == Format::GraphqlResponseJson {
             StatusCode::BAD_REQUEST
@@ -202,7 +202,10 @@ fn admit(
         },
     )?;
     if let Err(err) = nesting::check(&query, state.limits.max_nesting) {
-        return Err(request_error(Code::QueryTooComplex, &too_deep_message(err)));
+        return Err(Box::new(request_error(
+            Code::QueryTooComplex,
+            &too_deep_message(err),
+        )));
     }
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = incoming.operation_name {

@@ -81,7 +81,11 @@ pub fn router(state: AppState) -> Router {
     // CORS is outermost: a preflight never carries a token, and every
     // answer, a 401 included, must carry the CORS headers or the browser
     // shows the page only "Failed to fetch".
+    let preflight = cors
+        .is_some()
+        .then(|| middleware::from_fn(cors::no_content_preflight));
     let edge = tower::ServiceBuilder::new()
+        .option_layer(preflight)
         .option_layer(cors)
         .layer(middleware::from_fn(edge))
         .service(routes);

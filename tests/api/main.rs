@@ -12,6 +12,7 @@ mod contract;
 mod customer_deletion;
 mod customer_lists;
 mod customers;
+mod edge;
 mod faults;
 mod helpers;
 mod hostile;
