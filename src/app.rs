@@ -3,15 +3,62 @@
 
 use std::net::SocketAddr;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::http::{AppState, router};
-use crate::store::{self, Store};
+use crate::store::Store;
 
-/// Builds the process-wide state from configuration: one DynamoDB client,
-/// one schema, one token verifier.
-pub async fn state(config: &Config) -> AppState {
-    let client = store::client_with_timeouts(&config.dynamodb_timeouts).await;
-    AppState::new(config, Store::new(client, config.table_name.clone()))
+/// Builds the process-wide state from configuration, all during init so
+/// the first request pays for none of it: one AWS configuration, one
+/// DynamoDB client, the HS256 secret from Secrets Manager when
+/// `JWT_SECRET_ARN` names one, one schema, one token verifier with the
+/// identity provider's keys already fetched.
+pub async fn state(config: &Config) -> Result<AppState, ConfigError> {
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(config.dynamodb_timeouts.sdk_config())
+        .load()
+        .await;
+    let config = match &config.jwt.secret_arn {
+        Some(_) => with_secret_from(config, &aws_sdk_secretsmanager::Client::new(&aws)).await?,
+        None => config.clone(),
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let state = AppState::new(&config, Store::new(dynamodb, config.table_name.clone()));
+    state.verifier.prefetch().await;
+    Ok(state)
+}
+
+/// `config` with the HS256 secret read from the Secrets Manager secret
+/// `JWT_SECRET_ARN` names (its `SecretString`, as the template's generated
+/// secret holds it). Read once per process; a failure stops start-up with
+/// a message naming the variable, never the secret.
+pub async fn with_secret_from(
+    config: &Config,
+    secrets: &aws_sdk_secretsmanager::Client,
+) -> Result<Config, ConfigError> {
+    let Some(arn) = &config.jwt.secret_arn else {
+        return Ok(config.clone());
+    };
+    let problem = |problem: String| ConfigError {
+        variable: "JWT_SECRET_ARN",
+        problem,
+    };
+    let output = secrets
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|err| {
+            problem(format!(
+                "reading `{arn}` from Secrets Manager failed: {}",
+                crate::graphql::error::error_chain(&err)
+            ))
+        })?;
+    let secret = output
+        .secret_string()
+        .ok_or_else(|| problem(format!("`{arn}` has no SecretString")))?;
+    let mut config = config.clone();
+    config.jwt = config.jwt.with_secret(secret)?;
+    Ok(config)
 }
 
 /// Serves the router on `addr` until Ctrl-C or SIGTERM.

@@ -58,15 +58,31 @@ pub struct DocumentsConfig {
     pub cache_size: NonZeroUsize,
 }
 
-/// JWT verification settings.
+/// JWT verification settings. At least one way to verify is configured: an
+/// HS256 secret (`JWT_SECRET`, or `JWT_SECRET_ARN` read from Secrets
+/// Manager at start-up) and/or an identity provider's keys
+/// (`JWT_JWKS_URL`).
 #[derive(Clone)]
 pub struct JwtConfig {
-    /// HS256 shared secret (`JWT_SECRET`, at least 32 bytes, required).
-    pub secret: SecretString,
+    /// HS256 shared secret (`JWT_SECRET`, at least 32 bytes), for
+    /// development, tests and deployments without an identity provider.
+    pub secret: Option<SecretString>,
+    /// Secrets Manager secret holding the HS256 secret (`JWT_SECRET_ARN`);
+    /// read once during init, it then fills [`Self::secret`].
+    pub secret_arn: Option<String>,
+    /// An OIDC provider's key set (`JWT_JWKS_URL`), e.g. a Cognito user
+    /// pool's `https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json`;
+    /// RS256 and ES256 tokens are verified against it.
+    pub jwks_url: Option<String>,
     /// Required `iss` claim (`JWT_ISSUER`, optional).
     pub issuer: Option<String>,
-    /// Required `aud` claim (`JWT_AUDIENCE`, optional).
+    /// Required audience (`JWT_AUDIENCE`, optional): the `aud` claim, or
+    /// for Cognito access tokens (`token_use: access`) the `client_id`.
     pub audience: Option<String>,
+    /// The claim holding the caller's Switchboard user id
+    /// (`JWT_USER_CLAIM`, default `sub`; with Cognito typically a custom
+    /// attribute such as `custom:switchboard_user_id`).
+    pub user_claim: String,
     /// Clock skew tolerated on `exp` and `nbf` (`JWT_LEEWAY_SECONDS`,
     /// default 30).
     pub leeway_seconds: u64,
@@ -75,9 +91,12 @@ pub struct JwtConfig {
 impl fmt::Debug for JwtConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtConfig")
-            .field("secret", &"[redacted]")
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("secret_arn", &self.secret_arn)
+            .field("jwks_url", &self.jwks_url)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("user_claim", &self.user_claim)
             .field("leeway_seconds", &self.leeway_seconds)
             .finish()
     }
@@ -189,28 +208,71 @@ impl JwtConfig {
 
     fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let env = Vars(vars);
-        let secret = env.required("JWT_SECRET")?;
-        if secret.len() < MIN_JWT_SECRET_BYTES {
+        let secret = env.optional("JWT_SECRET");
+        let secret_arn = env.optional("JWT_SECRET_ARN");
+        let jwks_url = env.optional("JWT_JWKS_URL");
+        if secret.is_none() && secret_arn.is_none() && jwks_url.is_none() {
             return Err(ConfigError {
                 variable: "JWT_SECRET",
-                problem: format!(
-                    "must be at least {MIN_JWT_SECRET_BYTES} bytes for HS256, got {}",
-                    secret.len()
-                ),
+                problem: "is required but not set (or set JWT_SECRET_ARN or JWT_JWKS_URL)".into(),
             });
         }
+        if let Some(secret) = &secret {
+            check_secret(secret)?;
+        }
+        if let Some(url) = &jwks_url {
+            let valid = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host());
+            if !valid {
+                return Err(ConfigError {
+                    variable: "JWT_JWKS_URL",
+                    problem: format!("`{url}` is not an http(s) URL"),
+                });
+            }
+        }
         Ok(Self {
-            secret: SecretString::from(secret),
+            secret: secret.map(SecretString::from),
+            secret_arn,
+            jwks_url,
             issuer: env.optional("JWT_ISSUER"),
             audience: env.optional("JWT_AUDIENCE"),
+            user_claim: env
+                .optional("JWT_USER_CLAIM")
+                .unwrap_or_else(|| "sub".into()),
             leeway_seconds: env.parse("JWT_LEEWAY_SECONDS", 30)?,
         })
     }
 
-    /// The secret's bytes, for building keys.
-    pub fn secret_bytes(&self) -> &[u8] {
-        self.secret.expose_secret().as_bytes()
+    /// Sets the HS256 secret read from Secrets Manager during init.
+    pub fn with_secret(mut self, secret: &str) -> Result<Self, ConfigError> {
+        check_secret(secret).map_err(|err| ConfigError {
+            variable: "JWT_SECRET_ARN",
+            problem: format!("the secret it names {}", err.problem),
+        })?;
+        self.secret = Some(SecretString::from(secret.to_owned()));
+        Ok(self)
     }
+
+    /// The secret's bytes, for building keys; empty without a secret.
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.secret
+            .as_ref()
+            .map_or(&[][..], |secret| secret.expose_secret().as_bytes())
+    }
+}
+
+/// An HS256 secret must be at least as long as the hash output.
+fn check_secret(secret: &str) -> Result<(), ConfigError> {
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Err(ConfigError {
+            variable: "JWT_SECRET",
+            problem: format!(
+                "must be at least {MIN_JWT_SECRET_BYTES} bytes for HS256, got {}",
+                secret.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 struct Vars<'a>(&'a HashMap<String, String>);
@@ -221,13 +283,6 @@ impl Vars<'_> {
             .get(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
-    }
-
-    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
-        self.optional(name).ok_or(ConfigError {
-            variable: name,
-            problem: "is required but not set".into(),
-        })
     }
 
     fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {

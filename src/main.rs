@@ -75,7 +75,10 @@ async fn main() -> ExitCode {
                 Err(err) if on_lambda => return fail(err),
                 Err(err) => return fail(with_dev_hint(&err)),
             };
-            let state = app::state(&config).await;
+            let state = match app::state(&config).await {
+                Ok(state) => state,
+                Err(err) => return fail(err),
+            };
             let result = if on_lambda {
                 app::run_lambda(state).await.map_err(|e| e.to_string())
             } else {
@@ -108,6 +111,10 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Token { admin, sub, ttl }) => match JwtConfig::from_env() {
+            Ok(jwt) if jwt.secret.is_none() => fail(
+                "`token` signs with JWT_SECRET, which is not set; with an identity provider \
+                 (JWT_JWKS_URL), get tokens from it instead",
+            ),
             Ok(jwt) => {
                 println!("{}", TokenIssuer::new(&jwt).mint(&sub, admin, ttl));
                 // On stderr, so `TOKEN=$(switchboard token)` still captures

@@ -106,7 +106,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
             return bad_request(format, "the request body could not be read");
         }
     };
-    let principal = match state.verifier.authenticate(&parts.headers) {
+    let principal = match state.verifier.authenticate(&parts.headers).await {
         Ok(principal) => principal,
         Err(err) => return unauthorized(format, &err),
     };
@@ -136,7 +136,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     let Some(format) = negotiate(&parts.headers) else {
         return not_acceptable();
     };
-    let principal = match state.verifier.authenticate(&parts.headers) {
+    let principal = match state.verifier.authenticate(&parts.headers).await {
         Ok(principal) => principal,
         Err(err) => return unauthorized(format, &err),
     };

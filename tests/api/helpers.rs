@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
-use switchboard::auth::TokenIssuer;
+use switchboard::auth::{TokenIssuer, TokenVerifier};
 use switchboard::config::Config;
 use switchboard::http::{AppState, router};
 use switchboard::store::{self, Store, tables};
@@ -35,6 +35,7 @@ pub struct TestApp {
     pub router: Router,
     pub store: Store,
     issuer: TokenIssuer,
+    verifier: Arc<TokenVerifier>,
 }
 
 /// What an HTTP exchange returned.
@@ -197,14 +198,26 @@ impl TestApp {
         (Self::over_store_with(store, vars), counter)
     }
 
-    fn over(store: Store, config: &Config) -> Self {
+    /// An app over `store` with a configuration of the test's making.
+    pub fn over(store: Store, config: &Config) -> Self {
         logs();
         let state = AppState::new(config, store.clone());
         Self {
+            verifier: state.verifier.clone(),
             router: router(state),
             store,
             issuer: TokenIssuer::new(&config.jwt),
         }
+    }
+
+    /// Fetches the identity provider's keys, as the app's init does.
+    pub async fn prefetch_keys(&self) {
+        self.verifier.prefetch().await;
+    }
+
+    /// The app's token verifier.
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
     }
 
     /// An issuer for the shared test secret, for apps this harness did not

@@ -17,6 +17,8 @@ mod faults;
 mod helpers;
 mod hostile;
 mod http_protocol;
+mod identity_provider;
 mod lambda;
 mod logs;
 mod pricing_tiers;
+mod secrets;
