@@ -28,6 +28,7 @@ use super::negotiate::{Format, is_json_body, negotiate, wants_html};
 use crate::auth::AuthError;
 use crate::graphql::error::{Code, INTERNAL_MESSAGE};
 use crate::graphql::gate::with_code;
+use crate::graphql::loaders::Loaders;
 
 /// A response carrying only request-level errors, with `format`'s media type.
 pub(crate) fn error_response(
@@ -272,6 +273,8 @@ fn selects_mutation(request: &async_graphql::Request) -> bool {
 /// it has no `data` entry and, for `application/graphql-response+json`,
 /// status 400.
 async fn execute(state: &AppState, request: async_graphql::Request, format: Format) -> Response {
+    // Fresh loaders per request: their caches must not outlive it.
+    let request = request.data(Loaders::new(&state.store));
     let response = state.schema.execute(request).await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

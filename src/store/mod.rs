@@ -7,6 +7,7 @@
 //! Everything lives in one table; `docs/data-model.md` maps each access
 //! pattern to the key or index that serves it.
 
+pub mod accounts;
 mod batch;
 mod codec;
 pub mod cursor;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 
+pub use accounts::{AccountFilter, Accounts};
 pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
 pub use memberships::Memberships;
@@ -54,6 +56,11 @@ impl Store {
                 table: table.into(),
             },
         }
+    }
+
+    /// Accounts, their credentials, counts and guards.
+    pub fn accounts(&self) -> Accounts {
+        Accounts::new(self.db.clone())
     }
 
     /// Pricing tiers and the default-tier pointer.

@@ -24,6 +24,8 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// The JWT secret every test app uses.
 pub const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
+/// The account-secret HMAC key every test app uses.
+pub const ACCOUNT_KEY: &str = "test-account-key-0123456789abcdef-01234";
 
 /// A running app over a fresh table.
 pub struct TestApp {
@@ -148,6 +150,7 @@ impl TestApp {
         let table = format!("test_{}", uuid::Uuid::now_v7().simple());
         let mut env: HashMap<String, String> = HashMap::from([
             ("JWT_SECRET".into(), SECRET.into()),
+            ("ACCOUNT_SECRET_KEY".into(), ACCOUNT_KEY.into()),
             ("TABLE_NAME".into(), table.clone()),
         ]);
         for (k, v) in vars {
@@ -164,7 +167,10 @@ impl TestApp {
     /// An app over a store of the test's making (a faulty client, say),
     /// with default configuration.
     pub fn over_store(store: Store) -> Self {
-        let env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        let env = HashMap::from([
+            ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("ACCOUNT_SECRET_KEY".to_owned(), ACCOUNT_KEY.to_owned()),
+        ]);
         Self::over(store, &Config::from_vars(&env).expect("test configuration"))
     }
 
@@ -181,7 +187,10 @@ impl TestApp {
     /// An issuer for the shared test secret, for apps this harness did not
     /// build (a spawned binary).
     pub fn issuer_for_tests() -> TokenIssuer {
-        let env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        let env = HashMap::from([
+            ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("ACCOUNT_SECRET_KEY".to_owned(), ACCOUNT_KEY.to_owned()),
+        ]);
         TokenIssuer::new(&Config::from_vars(&env).expect("test configuration").jwt)
     }
 
