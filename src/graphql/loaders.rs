@@ -7,24 +7,35 @@
 //! its cache then lives exactly as long as the request, so no caller ever
 //! sees another request's (or a stale) object.
 //!
-//! Batch settings, chosen deliberately (see `docs/decisions.md`):
-//! - **delay 200 µs.** The loader waits this long after the first key
-//!   before fetching, so the keys of the other items of the same list,
-//!   which async-graphql resolves concurrently in the same poll pass,
-//!   join the batch. The default 1 ms would add a full millisecond to
-//!   every request that touches a loader; `delay(0)` lets the fetch task
-//!   (spawned on another worker thread) start before the pass finishes and
-//!   splits the batch. 200 µs is well above a 100-item poll pass and well
-//!   below one DynamoDB round trip (several ms), which the batch saves.
-//! - **max batch 100** (99 for tiers, whose batch also reads the
-//!   default-tier pointer): `BatchGetItem`'s limit, so one batch is one
-//!   request.
+//! When a batch is fetched (see `docs/decisions.md`): not after a fixed
+//! delay but **as soon as the request cannot make progress without it**.
+//! The loaders do not spawn their fetches on the runtime; they hand them
+//! to the request's [`FetchQueue`], and [`run_batched`], which drives the
+//! whole execution, starts the queued fetches only when the execution
+//! future is blocked (pending without having woken itself). By then every
+//! item of a list has asked for its keys, however long that took, so a
+//! page costs one `BatchGetItem` per kind, and nothing waits for a timer.
+//! A fixed delay cannot promise that: async-graphql walks a 100-item list
+//! in slices (its `FuturesUnordered` yields every second item), which
+//! takes several milliseconds in a debug build and well over the default
+//! 1 ms under load, while the same delay is pure added latency for a
+//! single object. Hence `delay(0)`, which is harmless here because the
+//! fetch does not run concurrently with the resolvers still collecting
+//! keys (the KNOWN-TRAPS failure of `delay(0)` is exactly that race).
+//! Max batch 100 (99 for tiers, whose batch also reads the default-tier
+//! pointer): `BatchGetItem`'s limit, so one batch is one request.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::time::Duration;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::futures_util::future::BoxFuture;
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -34,8 +45,9 @@ use crate::domain::pricing_tier::PricingTier;
 use crate::domain::user::User;
 use crate::store::Store;
 
-/// How long a loader collects keys before fetching.
-pub const BATCH_DELAY: Duration = Duration::from_micros(200);
+/// The loaders' own delay: none, since [`run_batched`] decides when a
+/// fetch starts.
+pub const BATCH_DELAY: Duration = Duration::ZERO;
 /// Most keys in one `BatchGetItem`.
 pub const MAX_BATCH: usize = 100;
 
@@ -96,21 +108,141 @@ pub struct Loaders {
     pub accounts: DataLoader<AccountLoader, HashMapCache>,
 }
 
-fn loader<T: Loader<Uuid>>(inner: T, max_batch: usize) -> DataLoader<T, HashMapCache> {
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
-        .delay(BATCH_DELAY)
-        .max_batch_size(max_batch)
+fn loader<T: Loader<Uuid>>(
+    inner: T,
+    max_batch: usize,
+    queue: &FetchQueue,
+) -> DataLoader<T, HashMapCache> {
+    let queue = queue.clone();
+    DataLoader::with_cache(
+        inner,
+        move |fetch| queue.push(fetch),
+        HashMapCache::default(),
+    )
+    .delay(BATCH_DELAY)
+    .max_batch_size(max_batch)
 }
 
 impl Loaders {
-    /// Fresh loaders (empty caches) over `store`, for one request.
-    pub fn new(store: &Store) -> Self {
-        Self {
-            tiers: loader(TierLoader(store.clone()), MAX_BATCH - 1),
-            customers: loader(CustomerLoader(store.clone()), MAX_BATCH),
-            users: loader(UserLoader(store.clone()), MAX_BATCH),
-            accounts: loader(AccountLoader(store.clone()), MAX_BATCH),
+    /// Fresh loaders (empty caches) over `store`, for one request, with
+    /// the queue their fetches wait in; run the request with
+    /// [`run_batched`] over that queue.
+    pub fn new(store: &Store) -> (Self, FetchQueue) {
+        let queue = FetchQueue::default();
+        let loaders = Self {
+            tiers: loader(TierLoader(store.clone()), MAX_BATCH - 1, &queue),
+            customers: loader(CustomerLoader(store.clone()), MAX_BATCH, &queue),
+            users: loader(UserLoader(store.clone()), MAX_BATCH, &queue),
+            accounts: loader(AccountLoader(store.clone()), MAX_BATCH, &queue),
+        };
+        (loaders, queue)
+    }
+}
+
+/// The fetches of one request's loaders, waiting to be started.
+#[derive(Clone, Default)]
+pub struct FetchQueue(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+impl FetchQueue {
+    fn push(&self, fetch: BoxFuture<'static, ()>) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(fetch);
+    }
+
+    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+/// Records whether the execution woke itself while being polled (it is
+/// runnable, just yielding), and passes every wake on to the task.
+struct WakeFlag {
+    woken: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for WakeFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if let Some(task) = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            task.wake_by_ref();
         }
+    }
+}
+
+/// Polls of a runnable execution before giving the runtime a turn.
+const SPINS: usize = 64;
+
+/// Drives `execution` and the fetches its loaders queue: a queued fetch
+/// starts only once `execution` is blocked, so every key asked for until
+/// then is in its batch. Everything runs in the caller's task.
+pub fn run_batched<F: Future>(queue: FetchQueue, execution: F) -> impl Future<Output = F::Output> {
+    Batched {
+        execution: Box::pin(execution),
+        queue,
+        running: Vec::new(),
+        flag: Arc::new(WakeFlag {
+            woken: AtomicBool::new(false),
+            task: Mutex::new(None),
+        }),
+    }
+}
+
+struct Batched<F> {
+    execution: Pin<Box<F>>,
+    queue: FetchQueue,
+    running: Vec<BoxFuture<'static, ()>>,
+    flag: Arc<WakeFlag>,
+}
+
+impl<F: Future> Future for Batched<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        *this
+            .flag
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cx.waker().clone());
+        let waker = Waker::from(this.flag.clone());
+        for _ in 0..SPINS {
+            this.flag.woken.store(false, Ordering::SeqCst);
+            if let Poll::Ready(output) = this
+                .execution
+                .as_mut()
+                .poll(&mut TaskContext::from_waker(&waker))
+            {
+                return Poll::Ready(output);
+            }
+            if !this.flag.woken.load(Ordering::SeqCst) {
+                // Blocked: every key asked for so far is queued; fetch.
+                this.running.extend(this.queue.take());
+            }
+            this.running
+                .retain_mut(|fetch| fetch.as_mut().poll(cx).is_pending());
+            if !this.flag.woken.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

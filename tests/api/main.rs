@@ -6,6 +6,8 @@
     reason = "building test documents by mapping is clearer than fold"
 )]
 
+mod account_credentials;
+mod accounts;
 mod auth;
 mod binary;
 mod contract;
@@ -16,3 +18,4 @@ mod http_protocol;
 mod lambda;
 mod logs;
 mod pricing_tiers;
+mod request_counts;
