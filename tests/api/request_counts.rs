@@ -1,6 +1,8 @@
 //! No N+1: the DynamoDB calls a query makes are counted by an SDK
 //! interceptor on a second app over the same table, so a resolver that
-//! fetches related objects one by one fails these tests.
+//! fetches related objects one by one fails these tests. Batched reads
+//! also retry the keys DynamoDB leaves unprocessed (a mocked client, since
+//! DynamoDB Local never does).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -166,5 +168,55 @@ async fn sub_accounts_list_their_masters_in_one_batch() {
     assert_eq!(
         calls_of.take(),
         BTreeMap::from([("BatchGetItem".to_owned(), 1), ("Query".to_owned(), 1)])
+    );
+}
+
+/// A `BatchGetItem` answer that leaves one key unprocessed, as DynamoDB
+/// does under load.
+fn unprocessed() -> aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput {
+    use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+    let key = std::collections::HashMap::from([
+        ("pk".to_owned(), AttributeValue::S("PRICING_TIER#x".into())),
+        ("sk".to_owned(), AttributeValue::S("PRICING_TIER".into())),
+    ]);
+    aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput::builder()
+        .unprocessed_keys("t", KeysAndAttributes::builder().keys(key).build().unwrap())
+        .build()
+}
+
+#[tokio::test]
+async fn unprocessed_keys_are_retried_until_read_and_persistent_ones_are_unavailable() {
+    use aws_sdk_dynamodb::Client;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    let query = "query($id: ID!) { pricingTier(id: $id) { id } }";
+    let id = json!({"id": uuid::Uuid::now_v7().to_string()});
+
+    let rule = mock!(Client::batch_get_item)
+        .sequence()
+        .output(unprocessed)
+        .times(2)
+        .output(|| {
+            aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput::builder().build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&rule]);
+    let app = TestApp::over_store(Store::new(client, "t"));
+    let body = app.graphql(query, id.clone()).await;
+    assert_eq!(data(&body)["pricingTier"], serde_json::Value::Null);
+    assert_eq!(rule.num_calls(), 3, "two retries of the unprocessed key");
+
+    let stuck = mock!(Client::batch_get_item)
+        .sequence()
+        .output(unprocessed)
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&stuck]);
+    let app = TestApp::over_store(Store::new(client, "t"));
+    let body = app.graphql(query, id).await;
+    assert_eq!(crate::helpers::error_code(&body), "SERVICE_UNAVAILABLE");
+    assert_eq!(
+        stuck.num_calls(),
+        9,
+        "the first read and eight retry rounds"
     );
 }

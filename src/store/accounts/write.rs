@@ -211,11 +211,6 @@ impl Accounts {
                 )
             })?,
         };
-        let tier_field = if new.pricing_tier_id.is_some() {
-            "input.pricingTierId"
-        } else {
-            "input.pricingTierId (the default tier)"
-        };
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt).await;
@@ -284,7 +279,7 @@ impl Accounts {
                         return Err(Self::customer_refusal(new.customer_id, &c, 2));
                     }
                     if failed.contains(&Part::AttachTier) {
-                        return Err(self.tier_refusal(tier_id, tier_field).await);
+                        return Err(self.tier_refusal(tier_id, "input.pricingTierId").await);
                     }
                     if failed.contains(&Part::Parent) {
                         return Err(StoreError::InvalidInput(InvalidInput::new(
