@@ -115,8 +115,25 @@ async fn a_page_of_100_accounts_with_tier_customer_and_owner_takes_one_batch_per
 #[tokio::test]
 async fn a_page_of_customers_with_owner_and_admin_user_takes_one_batch() {
     let app = TestApp::spawn().await;
-    for _ in 0..6 {
-        customer(&app).await;
+    for i in 0..6 {
+        let id = customer(&app).await;
+        if i % 2 == 0 {
+            // The owner is a member, so it may hold the admin role.
+            let owner = app
+                .graphql(
+                    "query($id: ID!) { customer(id: $id) { owner { id } } }",
+                    json!({"id": id}),
+                )
+                .await;
+            let owner = data(&owner)["customer"]["owner"]["id"].clone();
+            let body = app
+                .graphql(
+                    "mutation($id: ID!, $u: ID!) { updateCustomer(id: $id, input: {adminUser: $u}) { id } }",
+                    json!({"id": id, "u": owner}),
+                )
+                .await;
+            data(&body);
+        }
     }
     let (watched, calls_of) = counting(&app).await;
     let body = watched
@@ -125,9 +142,17 @@ async fn a_page_of_customers_with_owner_and_admin_user_takes_one_batch() {
             json!({}),
         )
         .await;
+    let edges = data(&body)["customers"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 6);
     assert_eq!(
-        data(&body)["customers"]["edges"].as_array().unwrap().len(),
-        6
+        edges
+            .iter()
+            .filter(|e| e["node"]["adminUser"]["id"] == e["node"]["owner"]["id"])
+            .count(),
+        3
     );
     let calls = calls_of.take();
     assert_eq!(
