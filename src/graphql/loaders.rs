@@ -22,6 +22,9 @@
 //! single object. Hence `delay(0)`, which is harmless here because the
 //! fetch does not run concurrently with the resolvers still collecting
 //! keys (the KNOWN-TRAPS failure of `delay(0)` is exactly that race).
+//! A future that yields through a deferred wake (tokio's `yield_now`, its
+//! coop budget) looks blocked, so the fetch merely starts earlier: at worst
+//! an extra batch, never a wrong or a missing answer.
 //! Max batch 100 (99 for tiers, whose batch also reads the default-tier
 //! pointer): `BatchGetItem`'s limit, so one batch is one request.
 
@@ -250,4 +253,82 @@ impl<F: Future> Future for Batched<F> {
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders, ApiError> {
     ctx.data_opt::<Loaders>()
         .ok_or_else(|| ApiError::internal("the request carries no data loaders"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::futures_util::future::join_all;
+
+    /// Yields the way async-graphql's `FuturesUnordered` does: wakes
+    /// itself at once and returns `Pending`. (tokio's `yield_now` defers
+    /// its wake past the poll, so it reads as blocked and would only make
+    /// the fetch start earlier.)
+    async fn yield_now() {
+        let mut yielded = false;
+        std::future::poll_fn(|cx| {
+            if yielded {
+                Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+
+    /// Answers every key with itself and records each batch's size.
+    struct Recording(Arc<Mutex<Vec<usize>>>);
+
+    impl Loader<Uuid> for Recording {
+        type Value = Uuid;
+        type Error = ApiError;
+
+        async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Uuid>, ApiError> {
+            self.0.lock().unwrap().push(keys.len());
+            tokio::task::yield_now().await;
+            Ok(keys.iter().map(|k| (*k, *k)).collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_asked_for_across_many_yields_are_fetched_in_one_batch() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let queue = FetchQueue::default();
+        let loader = loader(Recording(batches.clone()), MAX_BATCH, &queue);
+        let ids: Vec<Uuid> = (0..60).map(|_| Uuid::now_v7()).collect();
+        let work = join_all(ids.iter().enumerate().map(|(i, id)| {
+            let loader = &loader;
+            async move {
+                // Items reach their load after different numbers of
+                // yields, as list items do in async-graphql.
+                for _ in 0..i % 7 {
+                    yield_now().await;
+                }
+                loader.load_one(*id).await
+            }
+        }));
+        let results = run_batched(queue, work).await;
+        assert!(
+            results
+                .iter()
+                .zip(&ids)
+                .all(|(r, id)| r.as_ref().ok() == Some(&Some(*id)))
+        );
+        assert_eq!(*batches.lock().unwrap(), vec![60]);
+    }
+
+    #[tokio::test]
+    async fn batches_are_capped_at_the_batch_get_limit() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let queue = FetchQueue::default();
+        let loader = loader(Recording(batches.clone()), MAX_BATCH, &queue);
+        let ids: Vec<Uuid> = (0..250).map(|_| Uuid::now_v7()).collect();
+        let work = join_all(ids.iter().map(|id| loader.load_one(*id)));
+        run_batched(queue, work).await;
+        let mut sizes = batches.lock().unwrap().clone();
+        sizes.sort_unstable();
+        assert_eq!(sizes, vec![50, 100, 100]);
+    }
 }
