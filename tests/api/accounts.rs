@@ -861,3 +861,64 @@ async fn every_account_operation_is_forbidden_to_non_admins() {
     }
     assert_eq!(get(&app, &id).await["name"], "Acme Voice");
 }
+
+#[tokio::test]
+async fn concurrent_patches_of_different_fields_all_survive() {
+    let app = TestApp::spawn().await;
+    tier(&app, "Base", true).await;
+    let c = customer(&app).await;
+    let id = id_of(&create(&app, &c, json!({})).await["account"]);
+    let patches = [
+        json!({"city": "Lisbon"}),
+        json!({"purchasedCps": 3}),
+        json!({"riskRating": 40}),
+        json!({"description": "busy"}),
+        json!({"features": {"callQueue": true}}),
+    ];
+    let results =
+        futures::future::join_all(patches.iter().map(|p| update(&app, &id, p.clone()))).await;
+    for body in &results {
+        data(body);
+    }
+    let a = get(&app, &id).await;
+    assert_eq!(a["city"], "Lisbon");
+    assert_eq!(a["cpsLimit"], 8);
+    assert_eq!(a["riskRating"], 40);
+    assert_eq!(a["description"], "busy");
+    assert_eq!(a["features"]["callQueue"], true);
+    assert_eq!(a["version"], 6);
+}
+
+#[tokio::test]
+async fn deleting_a_terminated_customer_removes_its_accounts_and_frees_their_auth_ids() {
+    let app = TestApp::spawn().await;
+    tier(&app, "Base", true).await;
+    let c = customer(&app).await;
+    let master = create(&app, &c, json!({})).await["account"].clone();
+    let sub = create(
+        &app,
+        &c,
+        json!({"type": "SUB_ACCOUNT", "parentAccountId": master["id"]}),
+    )
+    .await["account"]
+        .clone();
+    set_status(&app, &c, "TERMINATED").await;
+    let deleted = app
+        .graphql(
+            "mutation($id: ID!) { deleteCustomer(id: $id) }",
+            json!({"id": c}),
+        )
+        .await;
+    data(&deleted);
+    for account in [&master, &sub] {
+        assert_eq!(get(&app, &id_of(account)).await, Value::Null);
+        let by_auth = app
+            .graphql(
+                "query($a: String!) { accountByAuthId(authId: $a) { id } }",
+                json!({"a": account["authId"]}),
+            )
+            .await;
+        assert_eq!(data(&by_auth)["accountByAuthId"], Value::Null);
+    }
+    assert!(all_ids(&app, &json!({}), 10).await.is_empty());
+}
