@@ -43,6 +43,73 @@ pub struct Config {
     /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`,
     /// exact origins, comma-separated; empty sends no CORS headers).
     pub cors_allowed_origins: Vec<String>,
+    /// How account credentials are hashed and how long they last.
+    pub account_secrets: AccountSecretsConfig,
+}
+
+/// Account credential settings.
+#[derive(Clone)]
+pub struct AccountSecretsConfig {
+    /// HMAC-SHA-256 key the accounts' auth secrets are hashed with
+    /// (`ACCOUNT_SECRET_KEY`, at least 32 bytes, required). Kept apart from
+    /// the table, so a copy of the table alone cannot check a guess.
+    pub key: SecretString,
+    /// How long a new or rotated auth secret is valid
+    /// (`ACCOUNT_SECRET_LIFETIME`, humantime such as `365d`, or `none` for
+    /// no expiry; default 365 days).
+    pub lifetime: Option<std::time::Duration>,
+}
+
+impl fmt::Debug for AccountSecretsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountSecretsConfig")
+            .field("key", &"[redacted]")
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
+}
+
+/// Default lifetime of an account auth secret: a year, so credentials are
+/// rotated at least yearly without surprising operators every month.
+pub const DEFAULT_ACCOUNT_SECRET_LIFETIME: std::time::Duration =
+    std::time::Duration::from_hours(365 * 24);
+
+impl AccountSecretsConfig {
+    fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let env = Vars(vars);
+        let key = env.required("ACCOUNT_SECRET_KEY")?;
+        if key.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError {
+                variable: "ACCOUNT_SECRET_KEY",
+                problem: format!(
+                    "must be at least {MIN_JWT_SECRET_BYTES} bytes, got {}",
+                    key.len()
+                ),
+            });
+        }
+        let lifetime = match env.optional("ACCOUNT_SECRET_LIFETIME") {
+            None => Some(DEFAULT_ACCOUNT_SECRET_LIFETIME),
+            Some(raw) if raw.eq_ignore_ascii_case("none") => None,
+            Some(raw) => Some(
+                humantime::parse_duration(&raw)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| ConfigError {
+                        variable: "ACCOUNT_SECRET_LIFETIME",
+                        problem: format!("`{raw}` is not a duration such as `365d`, or `none`"),
+                    })?,
+            ),
+        };
+        Ok(Self {
+            key: SecretString::from(key),
+            lifetime,
+        })
+    }
+
+    /// The key's bytes, for building the HMAC.
+    pub fn key_bytes(&self) -> &[u8] {
+        self.key.expose_secret().as_bytes()
+    }
 }
 
 /// Trusted documents and the persisted-query cache.
@@ -191,6 +258,7 @@ impl Config {
                 )?,
             },
             cors_allowed_origins: env.origins("CORS_ALLOWED_ORIGINS")?,
+            account_secrets: AccountSecretsConfig::from_vars(vars)?,
         })
     }
 
@@ -283,6 +351,13 @@ impl Vars<'_> {
             .get(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError {
+            variable: name,
+            problem: "is required but not set".into(),
+        })
     }
 
     fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
@@ -380,10 +455,19 @@ mod tests {
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const KEY: &str = "fedcba9876543210fedcba9876543210";
+
+    /// `pairs` plus the account key every configuration needs.
+    fn with_key(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut all = vars(pairs);
+        all.entry("ACCOUNT_SECRET_KEY".into())
+            .or_insert_with(|| KEY.into());
+        all
+    }
 
     #[test]
     fn defaults_apply_when_only_the_secret_is_set() {
-        let config = Config::from_vars(&vars(&[("JWT_SECRET", SECRET)])).unwrap();
+        let config = Config::from_vars(&with_key(&[("JWT_SECRET", SECRET)])).unwrap();
         assert_eq!(config.table_name, "switchboard");
         assert_eq!(config.limits, Limits::default());
         assert!(config.introspection);
@@ -394,30 +478,33 @@ mod tests {
 
     #[test]
     fn a_missing_secret_is_named() {
-        let err = Config::from_vars(&vars(&[])).unwrap_err();
+        let err = Config::from_vars(&with_key(&[])).unwrap_err();
         assert_eq!(err.variable, "JWT_SECRET");
     }
 
     #[test]
     fn a_short_secret_is_refused() {
-        let err = Config::from_vars(&vars(&[("JWT_SECRET", "too-short")])).unwrap_err();
+        let err = Config::from_vars(&with_key(&[("JWT_SECRET", "too-short")])).unwrap_err();
         assert_eq!(err.variable, "JWT_SECRET");
         assert!(err.problem.contains("32 bytes"));
     }
 
     #[test]
     fn malformed_numbers_and_flags_are_named() {
-        let err = Config::from_vars(&vars(&[("JWT_SECRET", SECRET), ("MAX_BODY_BYTES", "1MB")]))
-            .unwrap_err();
+        let err = Config::from_vars(&with_key(&[
+            ("JWT_SECRET", SECRET),
+            ("MAX_BODY_BYTES", "1MB"),
+        ]))
+        .unwrap_err();
         assert_eq!(err.variable, "MAX_BODY_BYTES");
-        let err = Config::from_vars(&vars(&[
+        let err = Config::from_vars(&with_key(&[
             ("JWT_SECRET", SECRET),
             ("GRAPHQL_INTROSPECTION", "maybe"),
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "GRAPHQL_INTROSPECTION");
-        let err =
-            Config::from_vars(&vars(&[("JWT_SECRET", SECRET), ("TABLE_NAME", "a b")])).unwrap_err();
+        let err = Config::from_vars(&with_key(&[("JWT_SECRET", SECRET), ("TABLE_NAME", "a b")]))
+            .unwrap_err();
         assert_eq!(err.variable, "TABLE_NAME");
         let err = Config::from_vars(&vars(&[
             ("JWT_SECRET", SECRET),
@@ -429,7 +516,7 @@ mod tests {
 
     #[test]
     fn cors_origins_must_be_exact_origins() {
-        let config = Config::from_vars(&vars(&[
+        let config = Config::from_vars(&with_key(&[
             ("JWT_SECRET", SECRET),
             (
                 "CORS_ALLOWED_ORIGINS",
@@ -447,7 +534,7 @@ mod tests {
             "*",
             "ftp://x.example",
         ] {
-            let err = Config::from_vars(&vars(&[
+            let err = Config::from_vars(&with_key(&[
                 ("JWT_SECRET", SECRET),
                 ("CORS_ALLOWED_ORIGINS", bad),
             ]))
@@ -461,20 +548,20 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), r#"{"abc": "{ __typename }"}"#).unwrap();
         let path = file.path().to_str().unwrap();
-        let config = Config::from_vars(&vars(&[
+        let config = Config::from_vars(&with_key(&[
             ("JWT_SECRET", SECRET),
             ("TRUSTED_DOCUMENTS", path),
         ]))
         .unwrap();
         assert_eq!(config.documents.trusted.map(|t| t.len()), Some(1));
         std::fs::write(file.path(), "not json").unwrap();
-        let err = Config::from_vars(&vars(&[
+        let err = Config::from_vars(&with_key(&[
             ("JWT_SECRET", SECRET),
             ("TRUSTED_DOCUMENTS", path),
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "TRUSTED_DOCUMENTS");
-        let err = Config::from_vars(&vars(&[
+        let err = Config::from_vars(&with_key(&[
             ("JWT_SECRET", SECRET),
             ("TRUSTED_DOCUMENTS", "/nonexistent/manifest.json"),
         ]))
@@ -484,7 +571,37 @@ mod tests {
 
     #[test]
     fn the_secret_never_prints() {
-        let config = Config::from_vars(&vars(&[("JWT_SECRET", SECRET)])).unwrap();
+        let config = Config::from_vars(&with_key(&[("JWT_SECRET", SECRET)])).unwrap();
         assert!(!format!("{config:?}").contains(SECRET));
+        assert!(!format!("{config:?}").contains(KEY));
+    }
+
+    #[test]
+    fn the_account_secret_key_is_required_and_the_lifetime_parsed() {
+        let err = Config::from_vars(&vars(&[("JWT_SECRET", SECRET)])).unwrap_err();
+        assert_eq!(err.variable, "ACCOUNT_SECRET_KEY");
+        let err = Config::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("ACCOUNT_SECRET_KEY", "short"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "ACCOUNT_SECRET_KEY");
+        let config = Config::from_vars(&with_key(&[("JWT_SECRET", SECRET)])).unwrap();
+        assert_eq!(
+            config.account_secrets.lifetime,
+            Some(DEFAULT_ACCOUNT_SECRET_LIFETIME)
+        );
+        let config = Config::from_vars(&with_key(&[
+            ("JWT_SECRET", SECRET),
+            ("ACCOUNT_SECRET_LIFETIME", "none"),
+        ]))
+        .unwrap();
+        assert_eq!(config.account_secrets.lifetime, None);
+        let err = Config::from_vars(&with_key(&[
+            ("JWT_SECRET", SECRET),
+            ("ACCOUNT_SECRET_LIFETIME", "soon"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "ACCOUNT_SECRET_LIFETIME");
     }
 }

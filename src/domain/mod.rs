@@ -3,11 +3,14 @@
 //! DynamoDB; the edge parses client input into these types and the store
 //! persists them, so an invalid value cannot travel past the edge.
 
+pub mod account;
 pub mod country;
+pub mod credentials;
 pub mod currency;
 pub mod customer;
 pub mod email;
 pub mod error;
+pub mod ip;
 pub mod language;
 pub mod legal_document;
 pub mod metadata;
@@ -16,6 +19,7 @@ pub mod password;
 pub mod phone;
 pub mod pricing_tier;
 pub mod text;
+pub mod timezone;
 pub mod user;
 pub mod web;
 

@@ -22,6 +22,15 @@ pub struct Connection<N: OutputType> {
 }
 
 impl<N: OutputType> Connection<N> {
+    /// A connection with no items and nothing after them.
+    pub fn empty() -> Self {
+        Self {
+            edges: Vec::new(),
+            has_next_page: false,
+            end_cursor: None,
+        }
+    }
+
     /// The connection for a store page, each item turned into its node.
     pub fn from_page<T>(page: Page<T>, node: impl Fn(T) -> N) -> Self {
         let end_cursor = page.end_cursor().map(str::to_owned);

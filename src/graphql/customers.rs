@@ -6,10 +6,12 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use serde_json::{Map, Value};
 
+use super::accounts::{AccountNode, account_connection};
 use super::connection::Connection as Paged;
 use super::error::ApiError;
 use super::guard::{AdminGuard, principal};
 use super::input::{int, parse_expected_version, parse_id};
+use super::loaders::loaders;
 use super::scalars::{DateTime, Decimal, Json};
 use super::users::UserNode;
 use crate::domain::InvalidInput;
@@ -21,7 +23,7 @@ use crate::domain::legal_document::{self as legal, LegalDocumentDraft};
 use crate::domain::page::PageRequest;
 use crate::domain::text::clean_text;
 use crate::domain::user::NewUser;
-use crate::store::{CustomerFilter, Customers, Store};
+use crate::store::{AccountFilter, CustomerFilter, Customers, Store};
 
 /// Longest status reason.
 const MAX_REASON_LEN: usize = 500;
@@ -211,20 +213,6 @@ impl LegalDocumentNode {
     }
 }
 
-/// A telephony account of a customer. Accounts arrive with their own issue;
-/// until then every customer's `accounts` connection is empty.
-pub struct AccountNode {
-    id: String,
-}
-
-#[Object(name = "Account")]
-impl AccountNode {
-    /// Unique identifier.
-    async fn id(&self) -> ID {
-        ID(self.id.clone())
-    }
-}
-
 /// A customer: the billable party (business or person) that owns accounts
 /// and has users.
 pub struct CustomerNode(pub Customer);
@@ -235,9 +223,11 @@ impl CustomerNode {
     }
 }
 
+/// A user through the request's loader, so a page of customers reads all
+/// their owners and role users in one batch.
 async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<UserNode>, ApiError> {
     match id {
-        Some(id) => Ok(store(ctx).users().get(id).await?.map(UserNode)),
+        Some(id) => Ok(loaders(ctx)?.users.load_one(id).await?.map(UserNode)),
         None => Ok(None),
     }
 }
@@ -484,19 +474,24 @@ impl CustomerNode {
             }));
         Ok(connection)
     }
-    /// The customer's telephony accounts (empty until accounts arrive).
-    #[expect(
-        clippy::unused_async,
-        reason = "async-graphql requires resolvers that take arguments to be async"
+    /// The customer's telephony accounts, newest first, `first` (at most
+    /// 100) at a time; the same connection as `accounts(filter:
+    /// {customerId})`.
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
     )]
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
     async fn accounts(
         &self,
+        ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> Result<Connection<String, AccountNode>, ApiError> {
-        PageRequest::new(first, after)?;
-        Ok(Connection::new(false, false))
+    ) -> Result<Paged<AccountNode>, ApiError> {
+        let filter = AccountFilter {
+            customer_id: Some(self.0.id),
+            ..AccountFilter::default()
+        };
+        account_connection(ctx, &filter, first, after).await
     }
     /// When the customer was created.
     async fn created_at(&self) -> DateTime {

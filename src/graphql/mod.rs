@@ -2,12 +2,14 @@
 //! `Mutation` roots. [`schema_builder`] needs no data, so the SDL export
 //! and the server build the very same schema.
 
+pub mod accounts;
 pub mod connection;
 pub mod customers;
 pub mod error;
 pub mod gate;
 pub mod guard;
 pub mod input;
+pub mod loaders;
 pub mod nesting;
 pub mod pricing_tiers;
 pub mod scalars;
@@ -17,16 +19,17 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::config::Config;
 use crate::store::Store;
+use accounts::{AccountMutation, AccountQuery, AccountSecrets};
 use customers::{CustomerMutation, CustomerQuery};
 use pricing_tiers::{PricingTierMutation, PricingTierQuery};
 
 /// Every query, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Query(PricingTierQuery, CustomerQuery);
+pub struct Query(PricingTierQuery, CustomerQuery, AccountQuery);
 
 /// Every mutation, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PricingTierMutation, CustomerMutation);
+pub struct Mutation(PricingTierMutation, CustomerMutation, AccountMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -36,12 +39,20 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 
-/// The schema the server runs: with the store, the limits and the gate.
+/// The schema the server runs: with the store, the account-secret
+/// settings, the limits and the gate. Per-request data (the principal,
+/// the [`loaders::Loaders`]) is added by the HTTP layer.
 /// Depth is limited by the gate, not by async-graphql, which would count
 /// introspection's `ofType` chains and so refuse GraphiQL's schema query.
 pub fn build_schema(store: Store, config: &Config) -> AppSchema {
     let mut builder = schema_builder()
         .data(store)
+        .data(AccountSecrets {
+            hasher: crate::domain::credentials::SecretHasher::new(
+                config.account_secrets.key_bytes(),
+            ),
+            lifetime: config.account_secrets.lifetime,
+        })
         .limit_complexity(config.limits.max_complexity)
         .extension(gate::Gate::new(config.limits, config.introspection));
     if !config.introspection {

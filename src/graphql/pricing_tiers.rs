@@ -2,8 +2,10 @@
 //! and its admin-only mutations.
 
 use super::connection::Connection;
+use crate::graphql::connection::Connection as Paged;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 
+use super::accounts::{AccountNode, account_connection};
 use super::error::ApiError;
 use super::guard::AdminGuard;
 use super::input::{int, non_null, nullable, parse_expected_version, parse_id};
@@ -14,7 +16,7 @@ use crate::domain::page::PageRequest;
 use crate::domain::pricing_tier::{
     self, NewPricingTier, PricingTier, PricingTierDraft, PricingTierPatch,
 };
-use crate::store::{PricingTiers, Store};
+use crate::store::{AccountFilter, PricingTiers, Store};
 
 fn tiers(ctx: &Context<'_>) -> PricingTiers {
     ctx.data_unchecked::<Store>().pricing_tiers()
@@ -87,6 +89,26 @@ impl PricingTierNode {
     /// an update fail instead of overwriting someone else's change.
     async fn version(&self) -> i32 {
         int(self.0.version)
+    }
+
+    /// The accounts billed on this tier, newest first, `first` (at most 100)
+    /// at a time; the same connection as `accounts(filter:
+    /// {pricingTierId})`. Admins only.
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+    )]
+    async fn accounts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> Result<Paged<AccountNode>, ApiError> {
+        let filter = AccountFilter {
+            pricing_tier_id: Some(self.0.id),
+            ..AccountFilter::default()
+        };
+        account_connection(ctx, &filter, first, after).await
     }
 
     /// What a call of `durationSeconds` costs on this tier, rounded to 4

@@ -29,6 +29,7 @@ use super::negotiate::{Format, is_json_body, negotiate, wants_html};
 use crate::auth::AuthError;
 use crate::graphql::error::{Code, INTERNAL_MESSAGE};
 use crate::graphql::gate::{too_deep_message, with_code};
+use crate::graphql::loaders::{Loaders, run_batched};
 use crate::graphql::nesting;
 
 /// A response carrying only request-level errors, with `format`'s media type.
@@ -368,7 +369,11 @@ fn selects_mutation(request: &async_graphql::Request) -> bool {
 /// it has no `data` entry and, for `application/graphql-response+json`,
 /// status 400.
 async fn execute(state: &AppState, request: async_graphql::Request, format: Format) -> Response {
-    let response = state.schema.execute(request).await;
+    // Fresh loaders per request: their caches must not outlive it, and
+    // their fetches start when the execution is blocked (see loaders.rs).
+    let (loaders, fetches) = Loaders::new(&state.store);
+    let request = request.data(loaders);
+    let response = run_batched(fetches, state.schema.execute(request)).await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());

@@ -44,13 +44,16 @@ pub struct AppState {
     pub documents: Arc<Documents>,
     /// Browser origins allowed to call the API.
     pub cors_allowed_origins: Arc<[String]>,
+    /// The store, for building each request's data loaders.
+    pub store: Store,
 }
 
 impl AppState {
     /// State for `config` over `store`.
     pub fn new(config: &Config, store: Store) -> Self {
+        let store = store.with_read_limit(config.limits.list_read_limit);
         Self {
-            schema: build_schema(store.with_read_limit(config.limits.list_read_limit), config),
+            schema: build_schema(store.clone(), config),
             verifier: Arc::new(TokenVerifier::new(&config.jwt)),
             limits: config.limits,
             documents: Arc::new(Documents::new(
@@ -59,6 +62,7 @@ impl AppState {
                 config.documents.cache_size,
             )),
             cors_allowed_origins: config.cors_allowed_origins.clone().into(),
+            store,
         }
     }
 }

@@ -113,3 +113,16 @@ pub(crate) fn customer_search_partition(text: &str) -> String {
     let head: String = text.chars().take(2).collect();
     format!("SEARCH#CUSTOMER#{head}")
 }
+
+/// Primary key of an account item.
+pub(crate) fn account(id: &str) -> (String, String) {
+    (format!("ACCOUNT#{id}"), "ACCOUNT".to_owned())
+}
+
+/// GSI3 partition holding every account (the unfiltered account list).
+pub(crate) const ALL_ACCOUNTS: &str = "ACCOUNTS";
+
+/// GSI2 partition listing the accounts on a pricing tier.
+pub(crate) fn tier_accounts(tier_id: &str) -> String {
+    format!("PRICING_TIER#{tier_id}#ACCOUNTS")
+}

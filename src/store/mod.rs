@@ -7,6 +7,7 @@
 //! Everything lives in one table; `docs/data-model.md` maps each access
 //! pattern to the key or index that serves it.
 
+pub mod accounts;
 mod batch;
 mod codec;
 pub mod cursor;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
+pub use accounts::{AccountFilter, Accounts};
 pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
 pub use memberships::Memberships;
@@ -72,6 +74,11 @@ impl Store {
     pub fn with_read_limit(mut self, items: usize) -> Self {
         self.db.read_limit = items.max(1);
         self
+    }
+
+    /// Accounts, their credentials, counts and guards.
+    pub fn accounts(&self) -> Accounts {
+        Accounts::new(self.db.clone())
     }
 
     /// Pricing tiers and the default-tier pointer.

@@ -24,6 +24,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::str::FromStr;
 use uuid::Uuid;
 
@@ -232,6 +233,49 @@ impl PricingTiers {
         }
         tier.map(|t| t.into_domain(default_id.as_deref()))
             .transpose()
+    }
+
+    /// Several tiers at once (missing ones left out), with the default
+    /// pointer read in the same `BatchGetItem`; at most 99 ids per batch
+    /// keep tiers and pointer in one request.
+    pub async fn get_many(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, PricingTier>, StoreError> {
+        let mut keys: Vec<Item> = ids
+            .iter()
+            .map(|id| key(keys::pricing_tier(&id.to_string())))
+            .collect();
+        keys.push(key(keys::default_pricing_tier()));
+        let mut tiers = Vec::new();
+        let mut default_id = None;
+        for mut item in batch::get_all(&self.db, keys).await? {
+            if item.contains_key("pricingTierId") {
+                default_id = item
+                    .remove("pricingTierId")
+                    .and_then(|v| v.as_s().ok().cloned());
+            } else {
+                tiers.push(from_item::<PricingTierItem>(item)?);
+            }
+        }
+        tiers
+            .into_iter()
+            .map(|t| {
+                let tier = t.into_domain(default_id.as_deref())?;
+                Ok((tier.id, tier))
+            })
+            .collect()
+    }
+
+    /// Id of the default tier, for giving new accounts the default.
+    pub(crate) async fn default_tier_id(&self) -> Result<Option<Uuid>, StoreError> {
+        self.default_id()
+            .await?
+            .map(|id| Uuid::parse_str(&id).map_err(StoreError::internal))
+            .transpose()
+    }
+
+    /// Whether tier `id` exists and whether it is active, for explaining a
+    /// failed [`Self::attach_account_item`].
+    pub(crate) async fn activity(&self, id: Uuid) -> Result<Option<bool>, StoreError> {
+        Ok(self.get_tier_item(id).await?.map(|t| t.is_active))
     }
 
     /// The default tier, or `None` before any active tier exists.

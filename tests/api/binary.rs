@@ -20,6 +20,7 @@ fn switchboard() -> Command {
     command
         .env_remove("AWS_LAMBDA_RUNTIME_API")
         .env("JWT_SECRET", SECRET)
+        .env("ACCOUNT_SECRET_KEY", crate::helpers::ACCOUNT_KEY)
         .env("RUST_LOG", "warn");
     command
 }
@@ -43,6 +44,7 @@ fn start_up_fails_fast_naming_a_missing_or_malformed_variable() {
     for (variable, value, expected) in [
         ("JWT_SECRET", None, "JWT_SECRET"),
         ("JWT_SECRET", Some("short"), "at least 32 bytes"),
+        ("ACCOUNT_SECRET_KEY", None, "ACCOUNT_SECRET_KEY"),
         ("MAX_BODY_BYTES", Some("lots"), "MAX_BODY_BYTES"),
         (
             "GRAPHQL_INTROSPECTION",

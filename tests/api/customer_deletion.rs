@@ -5,27 +5,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::customers::{
-    DELETE, crashing_app, create, get, id_of, populated_customer, put_account, scan_all, set_status,
-};
+use crate::customers::{DELETE, crashing_app, create, get, id_of, populated_customer, scan_all};
 use crate::helpers::{TestApp, data, error_code, logs};
 
 const DELETING: &str = "query($first: Int) { customers(first: $first, filter: {deleting: true}) {
     edges { node { id email deleting status } } pageInfo { hasNextPage } } }";
-
-async fn create_tier(app: &TestApp, name: &str) -> String {
-    let body = app
-        .graphql(
-            "mutation($name: String!) { createPricingTier(input: {name: $name, currency: \"EUR\",
-                ratePerMinute: \"0.01\", billingIncrementSeconds: 1, minimumDurationSeconds: 0}) { id } }",
-            json!({"name": name}),
-        )
-        .await;
-    data(&body)["createPricingTier"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 async fn tier_account_count(app: &TestApp, tier: &str) -> String {
     let client = switchboard::store::client_from_env().await;
@@ -45,63 +29,42 @@ async fn tier_account_count(app: &TestApp, tier: &str) -> String {
         .unwrap_or_else(|| "0".into())
 }
 
-/// An account item of the shape the accounts store writes, on `tier`, with
-/// the tier's count raised as the accounts store's transaction does.
-async fn put_account_on_tier(app: &TestApp, customer: &str, tier: &str) -> String {
-    let auth_id = format!("MA_{}", uuid::Uuid::now_v7().simple());
-    let account = put_account(app, customer, &auth_id).await;
-    let client = switchboard::store::client_from_env().await;
-    client
-        .update_item()
-        .table_name(app.store.table_name())
-        .key("pk", AttributeValue::S(format!("ACCOUNT#{account}")))
-        .key("sk", AttributeValue::S("ACCOUNT".into()))
-        .update_expression("SET pricingTierId = :tier, gsi2pk = :gsi2pk, gsi2sk = :id")
-        .expression_attribute_values(":tier", AttributeValue::S(tier.to_owned()))
-        .expression_attribute_values(
-            ":gsi2pk",
-            AttributeValue::S(format!("PRICING_TIER#{tier}#ACCOUNTS")),
-        )
-        .expression_attribute_values(":id", AttributeValue::S(account.clone()))
-        .send()
-        .await
-        .unwrap();
-    app.store
-        .pricing_tiers()
-        .attach_account(uuid::Uuid::parse_str(tier).unwrap())
-        .await
-        .unwrap();
-    account
-}
-
 #[tokio::test]
 async fn deleting_a_customer_takes_its_accounts_off_their_tiers_so_the_tiers_can_be_deleted() {
+    use crate::accounts::{account_count, create as create_account, customer, tier};
     let app = TestApp::spawn().await;
-    let (gold, silver) = (
-        create_tier(&app, "gold").await,
-        create_tier(&app, "silver").await,
-    );
-    let c = create(&app, json!({})).await;
-    let other = create(&app, json!({})).await;
-    // 40 accounts: more than one deletion transaction holds.
-    for i in 0..40 {
-        let tier = if i % 4 == 0 { &silver } else { &gold };
-        put_account_on_tier(&app, &id_of(&c), tier).await;
+    let gold = tier(&app, "gold", true).await;
+    let silver = tier(&app, "silver", true).await;
+    let doomed = customer(&app).await;
+    let other = customer(&app).await;
+    // 40 accounts created through the API: more than one deletion
+    // transaction holds.
+    for chunk in (0..40).collect::<Vec<_>>().chunks(10) {
+        futures::future::join_all(chunk.iter().map(|i| {
+            let tier = if i % 4 == 0 { &silver } else { &gold };
+            create_account(&app, &doomed, json!({"pricingTierId": tier}))
+        }))
+        .await;
     }
-    put_account_on_tier(&app, &id_of(&other), &gold).await;
-    assert_eq!(tier_account_count(&app, &gold).await, "31");
+    create_account(&app, &other, json!({"pricingTierId": gold})).await;
+    assert_eq!(account_count(&app, &gold).await, 31);
+    assert_eq!(account_count(&app, &silver).await, 10);
     assert_eq!(tier_account_count(&app, &silver).await, "10");
-    data(&set_status(&app, &id_of(&c), "TERMINATED").await);
+    crate::accounts::set_status(&app, &doomed, "TERMINATED").await;
 
     // A crash after the first batch of accounts; the retry finishes.
     let crashing = crashing_app(&app, "TransactWriteItems", 1).await;
-    let failed = crashing.graphql(DELETE, json!({"id": id_of(&c)})).await;
+    let failed = crashing.graphql(DELETE, json!({"id": doomed})).await;
     assert!(failed.get("errors").is_some(), "{failed}");
-    let body = app.graphql(DELETE, json!({"id": id_of(&c)})).await;
-    assert_eq!(data(&body)["deleteCustomer"], c["id"]);
+    assert!(
+        (0..10).contains(&account_count(&app, &silver).await),
+        "some accounts went with the first batch, with their counts"
+    );
+    let body = app.graphql(DELETE, json!({"id": doomed})).await;
+    assert_eq!(data(&body)["deleteCustomer"], json!(doomed));
 
-    assert_eq!(tier_account_count(&app, &gold).await, "1");
-    assert_eq!(tier_account_count(&app, &silver).await, "0");
+    assert_eq!(account_count(&app, &gold).await, 1);
+    assert_eq!(account_count(&app, &silver).await, 0);
     let left = scan_all(&app).await;
     assert_eq!(
         left.iter()
@@ -113,6 +76,12 @@ async fn deleting_a_customer_takes_its_accounts_off_their_tiers_so_the_tiers_can
     let delete_tier = "mutation($id: ID!) { deletePricingTier(id: $id) }";
     let body = app.graphql(delete_tier, json!({"id": silver})).await;
     assert_eq!(data(&body)["deletePricingTier"], json!(silver), "{body}");
+    let refused = app.graphql(delete_tier, json!({"id": gold})).await;
+    assert_eq!(
+        error_code(&refused),
+        "FAILED_PRECONDITION",
+        "gold is still in use"
+    );
 }
 
 #[tokio::test]

@@ -156,6 +156,10 @@ async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_th
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     env.insert("JWT_SECRET".into(), crate::helpers::SECRET.into());
+    env.insert(
+        "ACCOUNT_SECRET_KEY".into(),
+        crate::helpers::ACCOUNT_KEY.into(),
+    );
     let timeouts = switchboard::config::Config::from_vars(&env)
         .unwrap()
         .dynamodb_timeouts;

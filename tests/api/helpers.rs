@@ -29,6 +29,8 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// The JWT secret every test app uses.
 pub const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
+/// The account-secret HMAC key every test app uses.
+pub const ACCOUNT_KEY: &str = "test-account-key-0123456789abcdef-01234";
 
 /// A running app over a fresh table.
 pub struct TestApp {
@@ -154,6 +156,7 @@ impl TestApp {
         let table = format!("test_{}", uuid::Uuid::now_v7().simple());
         let mut env: HashMap<String, String> = HashMap::from([
             ("JWT_SECRET".into(), SECRET.into()),
+            ("ACCOUNT_SECRET_KEY".into(), ACCOUNT_KEY.into()),
             ("TABLE_NAME".into(), table.clone()),
         ]);
         for (k, v) in vars {
@@ -176,7 +179,10 @@ impl TestApp {
     /// An app over a store of the test's making, with extra configuration
     /// variables.
     pub fn over_store_with(store: Store, vars: &[(&str, &str)]) -> Self {
-        let mut env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        let mut env = HashMap::from([
+            ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("ACCOUNT_SECRET_KEY".to_owned(), ACCOUNT_KEY.to_owned()),
+        ]);
         for (k, v) in vars {
             env.insert((*k).into(), (*v).into());
         }
@@ -223,7 +229,10 @@ impl TestApp {
     /// An issuer for the shared test secret, for apps this harness did not
     /// build (a spawned binary).
     pub fn issuer_for_tests() -> TokenIssuer {
-        let env = HashMap::from([("JWT_SECRET".to_owned(), SECRET.to_owned())]);
+        let env = HashMap::from([
+            ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("ACCOUNT_SECRET_KEY".to_owned(), ACCOUNT_KEY.to_owned()),
+        ]);
         TokenIssuer::new(&Config::from_vars(&env).expect("test configuration").jwt)
     }
 

@@ -6,6 +6,8 @@
     reason = "building test documents by mapping is clearer than fold"
 )]
 
+mod account_credentials;
+mod accounts;
 mod auth;
 mod binary;
 mod contract;
@@ -21,4 +23,5 @@ mod identity_provider;
 mod lambda;
 mod logs;
 mod pricing_tiers;
+mod request_counts;
 mod secrets;

@@ -19,7 +19,13 @@ const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchbo
 const STORED: &str = "a-secret-kept-in-secrets-manager-0123456789";
 
 fn config_with_arn() -> Config {
-    let vars = HashMap::from([("JWT_SECRET_ARN".to_owned(), ARN.to_owned())]);
+    let vars = HashMap::from([
+        ("JWT_SECRET_ARN".to_owned(), ARN.to_owned()),
+        (
+            "ACCOUNT_SECRET_KEY".to_owned(),
+            crate::helpers::ACCOUNT_KEY.to_owned(),
+        ),
+    ]);
     Config::from_vars(&vars).expect("JWT_SECRET_ARN alone is a valid configuration")
 }
 

@@ -1,0 +1,203 @@
+//! Account mutations. All admin-only for now: when scoped callers arrive
+//! (users issue), `ACCOUNTS_WRITE` lets a caller create, patch and rotate
+//! the accounts of its own customers. The checks belong where the
+//! `AdminGuard`s are below: `createAccount` (the input's `customerId`),
+//! `updateAccount` and `rotateAccountAuthSecret` (the stored account's
+//! customer, read inside the store's `update` closure / before rotating),
+//! with `creditLimit`, `riskRating`, `riskStatus`, `isVerified` and
+//! `pricingTierId` in a patch still requiring an admin. `deleteAccount`
+//! and `verifyAccountCredentials` stay admin-only.
+
+use std::time::Duration;
+
+use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+
+use super::super::error::{ApiError, Code};
+use super::super::guard::AdminGuard;
+use super::super::input::{parse_expected_version, parse_id};
+use super::types::{AccountNode, CreateAccountPayload, RotateAccountAuthSecretPayload};
+use super::{CreateAccountInput, UpdateAccountInput};
+use crate::domain::InvalidInput;
+use crate::domain::account::{AccountDraft, AccountProfile};
+use crate::domain::credentials::{AuthSecret, SecretHasher, is_auth_id};
+use crate::store::accounts::CredentialUpdate;
+use crate::store::{Accounts, Store};
+
+/// Longest secret accepted for checking; real ones are 43 characters.
+const MAX_SECRET_LEN: usize = 256;
+
+/// How account secrets are hashed and how long they last; built once from
+/// the configuration and put into the schema's data.
+#[derive(Clone, Debug)]
+pub struct AccountSecrets {
+    /// The keyed hash.
+    pub hasher: SecretHasher,
+    /// Lifetime of a new secret; `None` for no expiry.
+    pub lifetime: Option<Duration>,
+}
+
+impl AccountSecrets {
+    /// A fresh secret and what the store keeps of it.
+    fn issue(&self) -> Result<(AuthSecret, CredentialUpdate), ApiError> {
+        let secret = AuthSecret::generate();
+        let expires_at = self
+            .lifetime
+            .map(|d| {
+                chrono::Duration::from_std(d)
+                    .ok()
+                    .and_then(|d| Utc::now().checked_add_signed(d))
+                    .ok_or_else(|| ApiError::internal("the account secret lifetime is too long"))
+            })
+            .transpose()?;
+        let update = CredentialUpdate {
+            hash: self.hasher.hash(&secret),
+            expires_at,
+        };
+        Ok((secret, update))
+    }
+}
+
+fn accounts(ctx: &Context<'_>) -> Accounts {
+    ctx.data_unchecked::<Store>().accounts()
+}
+
+fn secrets<'a>(ctx: &'a Context<'_>) -> Result<&'a AccountSecrets, ApiError> {
+    ctx.data_opt::<AccountSecrets>()
+        .ok_or_else(|| ApiError::internal("the schema carries no account secret settings"))
+}
+
+/// The one answer to every failed credential check, so a caller cannot
+/// tell an unknown `authId` from a wrong secret or a disabled account.
+fn invalid_credentials() -> ApiError {
+    ApiError::new(Code::Unauthenticated, "invalid account credentials")
+}
+
+/// Turns an edge error met inside a store closure into the domain's.
+fn to_invalid(err: ApiError) -> InvalidInput {
+    InvalidInput::new(err.field.unwrap_or_default(), err.message)
+}
+
+/// Account mutations; platform admins only.
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account for an ACTIVE customer (else
+    /// `FAILED_PRECONDITION`), on `pricingTierId` or the default tier, with
+    /// a fresh `authId` and auth secret. The secret is in this payload
+    /// only: store it now.
+    #[graphql(guard = "AdminGuard")]
+    async fn create_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAccountInput,
+    ) -> Result<CreateAccountPayload, ApiError> {
+        let new = input.into_new_account()?;
+        let (secret, credential) = secrets(ctx)?.issue()?;
+        let account = accounts(ctx).create(&new, &credential).await?;
+        Ok(CreateAccountPayload {
+            account: AccountNode(account),
+            auth_secret: secret.expose().to_owned(),
+        })
+    }
+
+    /// Changes the fields given in `input`; a new `pricingTierId` moves the
+    /// account to that (active) tier. With `expectedVersion`, fails with
+    /// `CONFLICT` unless the account is still at that version.
+    #[graphql(guard = "AdminGuard")]
+    async fn update_account(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateAccountInput,
+        expected_version: Option<i32>,
+    ) -> Result<AccountNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let expected = parse_expected_version(expected_version)?;
+        let account = accounts(ctx)
+            .update(id, expected, |current| {
+                let mut draft = AccountDraft::from(&current.profile);
+                let mut tier = current.pricing_tier_id;
+                input
+                    .clone()
+                    .apply(&mut draft, &mut tier)
+                    .map_err(to_invalid)?;
+                let profile = AccountProfile::parse(draft).map_err(|e| e.within("input"))?;
+                Ok((profile, tier))
+            })
+            .await?;
+        Ok(AccountNode(account))
+    }
+
+    /// Replaces the account's auth secret (the old one stops working at
+    /// once) and sets a new `authTokenExpireTime`. The new secret is in
+    /// this payload only.
+    #[graphql(guard = "AdminGuard")]
+    async fn rotate_account_auth_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<RotateAccountAuthSecretPayload, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let (secret, credential) = secrets(ctx)?.issue()?;
+        let account = accounts(ctx).rotate_secret(id, &credential).await?;
+        Ok(RotateAccountAuthSecretPayload {
+            account: AccountNode(account),
+            auth_secret: secret.expose().to_owned(),
+        })
+    }
+
+    /// Deletes an account, freeing its `authId` and its place on its
+    /// tier, and returns its id. A master with sub-accounts is refused
+    /// with `FAILED_PRECONDITION`.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_account(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: Option<i32>,
+    ) -> Result<ID, ApiError> {
+        let uuid = parse_id(&id, "id")?;
+        let expected = parse_expected_version(expected_version)?;
+        accounts(ctx).delete(uuid, expected).await?;
+        Ok(ID(uuid.to_string()))
+    }
+
+    /// Checks an account credential for the telephony edge and records
+    /// `lastLogin`. Any failure (unknown `authId`, wrong secret, disabled,
+    /// inactive or expired) is the same `UNAUTHENTICATED` error, and takes
+    /// comparable time.
+    #[graphql(guard = "AdminGuard")]
+    async fn verify_account_credentials(
+        &self,
+        ctx: &Context<'_>,
+        auth_id: String,
+        auth_secret: String,
+    ) -> Result<AccountNode, ApiError> {
+        let hasher = &secrets(ctx)?.hasher;
+        let store = accounts(ctx);
+        let stored = if is_auth_id(&auth_id) && auth_secret.len() <= MAX_SECRET_LEN {
+            store.credentials(&auth_id).await?
+        } else {
+            None
+        };
+        // Always one HMAC and one constant-time comparison, dummy or not.
+        let matches = hasher.verify(&auth_secret, stored.as_ref().map(|c| c.hash.as_str()));
+        let Some(stored) = stored.filter(|_| matches) else {
+            return Err(invalid_credentials());
+        };
+        let account = &stored.account;
+        let expired = account
+            .auth_token_expire_time
+            .is_some_and(|at| at <= Utc::now());
+        if !account.profile.enabled || !account.profile.is_active || expired {
+            return Err(invalid_credentials());
+        }
+        match store.record_login(account.id, &stored.hash).await? {
+            Some(account) => Ok(AccountNode(account)),
+            None => Err(invalid_credentials()),
+        }
+    }
+}
