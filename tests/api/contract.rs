@@ -221,10 +221,14 @@ fn the_function_may_touch_only_its_table_and_never_scan() {
             "{text}"
         );
     }
-    let secret = serde_json::to_string(&template["Parameters"]["JwtSecret"]).unwrap();
     assert!(
-        secret.contains("NoEcho"),
-        "the JWT secret parameter must be NoEcho"
+        template["Parameters"].get("JwtSecret").is_none(),
+        "the JWT secret is no parameter: the stack generates it in Secrets Manager"
+    );
+    let key = serde_json::to_string(&template["Parameters"]["AccountSecretKey"]).unwrap();
+    assert!(
+        key.contains("NoEcho"),
+        "the account secret key parameter must be NoEcho"
     );
 }
 
@@ -267,4 +271,55 @@ fn the_template_passes_cfn_lint_after_sam_translation_and_a_broken_one_does_not(
         let output = lint(path.to_str().unwrap());
         assert!(!output.status.success(), "a broken {what} passed the lint");
     }
+}
+
+#[test]
+fn the_template_lints_in_both_auth_modes() {
+    for mode in [
+        vec!["AuthMode=SharedSecret"],
+        vec![
+            "AuthMode=JwksOnly",
+            "JwksUrl=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc/.well-known/jwks.json",
+        ],
+    ] {
+        let output = Command::new(python())
+            .arg("scripts/lint-template.py")
+            .arg("template.yaml")
+            .args(&mode)
+            .output()
+            .expect("run scripts/lint-template.py");
+        assert!(
+            output.status.success(),
+            "{mode:?}:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_jwt_secret_never_sits_in_the_functions_environment() {
+    let template = template();
+    let function = &template["Resources"]["SwitchboardFunction"]["Properties"];
+    let variables = function["Environment"]["Variables"].as_object().unwrap();
+    // Declared empty only so `sam local --env-vars` can fill it locally.
+    assert_eq!(variables["JWT_SECRET"], "", "{variables:?}");
+    // The function gets the secret's ARN, only in shared-secret mode.
+    assert_eq!(
+        variables["JWT_SECRET_ARN"]["!If"][0], "UseSharedSecret",
+        "{variables:?}"
+    );
+    // And may read that one secret, nothing else in Secrets Manager.
+    let grants = function["Policies"].to_string();
+    assert!(grants.contains("secretsmanager:GetSecretValue"), "{grants}");
+    assert!(!grants.contains("secretsmanager:*"), "{grants}");
+    let secret = &template["Resources"]["JwtSecret"];
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    assert_eq!(secret["Condition"], "UseSharedSecret");
+    assert_eq!(secret["DeletionPolicy"], "Retain");
+    // The HTTP API leaves CORS to the function and throttles.
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    assert!(api.get("CorsConfiguration").is_none());
+    assert!(api["DefaultRouteSettings"]["ThrottlingBurstLimit"].is_object());
+    assert!(api["DefaultRouteSettings"]["ThrottlingRateLimit"].is_object());
 }
