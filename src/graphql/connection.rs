@@ -52,6 +52,9 @@ impl<N: OutputType> TypeName for Connection<N> {
     }
 }
 
+/// One page of a list, in order, with Relay paging information: pass
+/// `pageInfo.endCursor` as `after` to get the next page while
+/// `pageInfo.hasNextPage` is true.
 #[Object(name_type)]
 impl<N: OutputType> Connection<N> {
     /// Information to aid in pagination.

@@ -26,6 +26,8 @@ fn tiers(ctx: &Context<'_>) -> PricingTiers {
 /// currency, billed in whole increments with a minimum duration.
 pub struct PricingTierNode(pub PricingTier);
 
+/// A rate card that accounts are billed on: a price per minute in one
+/// currency, billed in whole increments with a minimum duration.
 #[Object(name = "PricingTier")]
 impl PricingTierNode {
     /// Unique identifier (UUIDv7, sortable by creation time).
@@ -101,7 +103,10 @@ impl PricingTierNode {
     async fn accounts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Paged<AccountNode>, ApiError> {
         let filter = AccountFilter {
@@ -119,7 +124,10 @@ impl PricingTierNode {
         clippy::unused_async,
         reason = "async-graphql requires resolvers that take arguments to be async"
     )]
-    async fn call_cost(&self, duration_seconds: i32) -> Result<Decimal, ApiError> {
+    async fn call_cost(
+        &self,
+        #[graphql(desc = "Length of the call in seconds (0 or more).")] duration_seconds: i32,
+    ) -> Result<Decimal, ApiError> {
         Ok(Decimal::exact(
             self.0.rate.call_cost(i64::from(duration_seconds))?,
         ))
@@ -227,7 +235,7 @@ impl PricingTierQuery {
     async fn pricing_tier(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the pricing tier.")] id: ID,
     ) -> Result<Option<PricingTierNode>, ApiError> {
         let id = parse_id(&id, "id")?;
         Ok(tiers(ctx).get(id).await?.map(PricingTierNode))
@@ -240,9 +248,16 @@ impl PricingTierQuery {
     async fn pricing_tiers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
-        #[graphql(default = false)] include_inactive: bool,
+        #[graphql(
+            default = false,
+            desc = "Also list inactive tiers (admins see them to reactivate them)."
+        )]
+        include_inactive: bool,
     ) -> Result<Connection<PricingTierNode>, ApiError> {
         let page = PageRequest::new(first, after)?;
         let page = tiers(ctx).list(&page, include_inactive).await?;
@@ -270,6 +285,7 @@ impl PricingTierMutation {
     async fn create_pricing_tier(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreatePricingTierInput,
     ) -> Result<PricingTierNode, ApiError> {
         let new = NewPricingTier::parse(PricingTierDraft {
@@ -293,8 +309,12 @@ impl PricingTierMutation {
     async fn update_pricing_tier(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the pricing tier.")] id: ID,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: UpdatePricingTierInput,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
         expected_version: Option<i32>,
     ) -> Result<PricingTierNode, ApiError> {
         let id = parse_id(&id, "id")?;
@@ -311,7 +331,7 @@ impl PricingTierMutation {
     async fn set_default_pricing_tier(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the pricing tier.")] id: ID,
     ) -> Result<PricingTierNode, ApiError> {
         let id = parse_id(&id, "id")?;
         Ok(PricingTierNode(tiers(ctx).set_default(id).await?))
@@ -323,7 +343,10 @@ impl PricingTierMutation {
     async fn delete_pricing_tier(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the pricing tier.")] id: ID,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
         expected_version: Option<i32>,
     ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;

@@ -92,6 +92,7 @@ impl AccountMutation {
     async fn create_account(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreateAccountInput,
     ) -> Result<CreateAccountPayload, ApiError> {
         let new = input.into_new_account()?;
@@ -110,8 +111,12 @@ impl AccountMutation {
     async fn update_account(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the account.")] id: ID,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: UpdateAccountInput,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
         expected_version: Option<i32>,
     ) -> Result<AccountNode, ApiError> {
         let id = parse_id(&id, "id")?;
@@ -138,7 +143,7 @@ impl AccountMutation {
     async fn rotate_account_auth_secret(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the account.")] id: ID,
     ) -> Result<RotateAccountAuthSecretPayload, ApiError> {
         let id = parse_id(&id, "id")?;
         let (secret, credential) = secrets(ctx)?.issue()?;
@@ -156,7 +161,10 @@ impl AccountMutation {
     async fn delete_account(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the account.")] id: ID,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
         expected_version: Option<i32>,
     ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
@@ -173,7 +181,9 @@ impl AccountMutation {
     async fn verify_account_credentials(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The account's `authId` (`MA_` and 20 upper-case letters and digits).")]
         auth_id: String,
+        #[graphql(desc = "The secret the telephony edge received from the caller.")]
         auth_secret: String,
     ) -> Result<AccountNode, ApiError> {
         let hasher = &secrets(ctx)?.hasher;

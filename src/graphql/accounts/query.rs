@@ -24,7 +24,11 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The account with `id`, or `null`.
     #[graphql(guard = "AdminGuard")]
-    async fn account(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AccountNode>, ApiError> {
+    async fn account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the account.")] id: ID,
+    ) -> Result<Option<AccountNode>, ApiError> {
         let id = parse_id(&id, "id")?;
         Ok(ctx
             .data_unchecked::<Store>()
@@ -39,6 +43,7 @@ impl AccountQuery {
     async fn account_by_auth_id(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The account's `authId` (`MA_` and 20 upper-case letters and digits).")]
         auth_id: String,
     ) -> Result<Option<AccountNode>, ApiError> {
         let auth_id = auth_id.trim();
@@ -63,8 +68,12 @@ impl AccountQuery {
     async fn accounts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
+        #[graphql(desc = "Narrows the list; every field is optional and they combine with AND.")]
         filter: Option<AccountFilterInput>,
     ) -> Result<Paged<AccountNode>, ApiError> {
         let filter = filter.unwrap_or_default().parse()?;

@@ -108,6 +108,10 @@ impl AccountNode {
     }
 }
 
+/// A customer's telephony account: what its traffic authenticates with
+/// (`authId`), its billing model, limits and pricing tier. The auth secret
+/// is never readable; it is shown once, by `createAccount` and
+/// `rotateAccountAuthSecret`.
 #[Object(name = "Account")]
 impl AccountNode {
     /// Unique identifier (UUIDv7, sortable by creation time).
@@ -162,7 +166,10 @@ impl AccountNode {
     async fn sub_accounts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Paged<AccountNode>, ApiError> {
         if self.0.account_type != model::AccountType::Master {
