@@ -21,7 +21,7 @@ pub async fn state(config: &Config) -> Result<AppState, ConfigError> {
         Some(_) => with_secret_from(config, &aws_sdk_secretsmanager::Client::new(&aws)).await?,
         None => config.clone(),
     };
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let dynamodb = crate::store::client(&aws);
     let state = AppState::new(&config, Store::new(dynamodb, config.table_name.clone()));
     state.verifier.prefetch().await;
     Ok(state)

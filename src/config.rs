@@ -43,6 +43,12 @@ pub struct Config {
     /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`,
     /// exact origins, comma-separated; empty sends no CORS headers).
     pub cors_allowed_origins: Vec<String>,
+    /// Whether each request writes a CloudWatch EMF metrics line to stdout
+    /// (`METRICS`, `on` or `off`; default on when running on Lambda).
+    pub metrics_enabled: bool,
+    /// The CloudWatch namespace of those metrics (`METRICS_NAMESPACE`,
+    /// default `Switchboard`).
+    pub metrics_namespace: String,
     /// How account credentials are hashed and how long they last.
     pub account_secrets: AccountSecretsConfig,
 }
@@ -258,6 +264,11 @@ impl Config {
                 )?,
             },
             cors_allowed_origins: env.origins("CORS_ALLOWED_ORIGINS")?,
+            metrics_enabled: env
+                .switch("METRICS", vars.contains_key("AWS_LAMBDA_FUNCTION_NAME"))?,
+            metrics_namespace: env
+                .optional("METRICS_NAMESPACE")
+                .unwrap_or_else(|| "Switchboard".into()),
             account_secrets: AccountSecretsConfig::from_vars(vars)?,
         })
     }
@@ -366,6 +377,23 @@ impl Vars<'_> {
             Some(raw) => raw.parse().map_err(|_| ConfigError {
                 variable: name,
                 problem: format!("`{raw}` is not a valid {}", std::any::type_name::<T>()),
+            }),
+        }
+    }
+
+    /// `on` or `off` (also `true`/`false`).
+    fn switch(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self
+            .optional(name)
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("on" | "true") => Ok(true),
+            Some("off" | "false") => Ok(false),
+            Some(other) => Err(ConfigError {
+                variable: name,
+                problem: format!("`{other}` is neither `on` nor `off`"),
             }),
         }
     }

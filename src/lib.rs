@@ -15,5 +15,6 @@ pub mod config;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod store;
 pub mod telemetry;

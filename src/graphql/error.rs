@@ -54,6 +54,32 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, for looking one up by its wire form.
+    pub const ALL: [Self; 17] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::BadUserInput,
+        Self::NotFound,
+        Self::Conflict,
+        Self::FailedPrecondition,
+        Self::ServiceUnavailable,
+        Self::InternalServerError,
+        Self::BadRequest,
+        Self::GraphqlParseFailed,
+        Self::GraphqlValidationFailed,
+        Self::QueryTooComplex,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::NotAcceptable,
+        Self::MethodNotAllowed,
+        Self::PersistedQueryNotFound,
+    ];
+
+    /// The code whose wire form is `wire`.
+    pub fn from_wire(wire: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == wire)
+    }
+
     /// The code's wire form, as in `extensions.code`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -136,6 +162,10 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", err.code.as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            // The one error a client should simply retry (with backoff).
+            if err.code == Code::ServiceUnavailable {
+                ext.set("retryable", true);
             }
         })
     }

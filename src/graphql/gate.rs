@@ -184,6 +184,7 @@ impl Extension for GateExtension {
         next: NextExecute<'_>,
     ) -> Response {
         tracing::Span::current().record("operation", operation_name.unwrap_or("(anonymous)"));
+        crate::metrics::record_operation(operation_name);
         next.run(ctx, operation_name).await
     }
 }

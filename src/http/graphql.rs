@@ -39,6 +39,7 @@ pub(crate) fn error_response(
     code: Code,
     message: &str,
 ) -> Response {
+    crate::metrics::record_error(code.as_str());
     let body = json!({
         "errors": [{"message": message, "extensions": {"code": code.as_str()}}]
     });
@@ -381,6 +382,17 @@ async fn execute(state: &AppState, request: async_graphql::Request, format: Form
         .errors
         .into_iter()
         .map(|e| ensure_code(e, request_error))
+        .inspect(|e| {
+            let code = e
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .and_then(|code| match code {
+                    async_graphql::Value::String(code) => Code::from_wire(code),
+                    _ => None,
+                });
+            crate::metrics::record_error(code.map_or("UNKNOWN", Code::as_str));
+        })
         .collect();
     let mut body = Map::new();
     if !request_error {

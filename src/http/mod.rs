@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -28,6 +28,7 @@ use tracing::Instrument as _;
 use crate::auth::TokenVerifier;
 use crate::config::{Config, Limits};
 use crate::graphql::{AppSchema, build_schema};
+use crate::metrics::{Emitter, Finished, RequestMetrics, Sink};
 use crate::store::Store;
 use documents::Documents;
 
@@ -46,6 +47,8 @@ pub struct AppState {
     pub cors_allowed_origins: Arc<[String]>,
     /// The store, for building each request's data loaders.
     pub store: Store,
+    /// Writes each request's metrics line (or nothing, when off).
+    pub metrics: Emitter,
 }
 
 impl AppState {
@@ -63,6 +66,14 @@ impl AppState {
             )),
             cors_allowed_origins: config.cors_allowed_origins.clone().into(),
             store,
+            metrics: Emitter::new(
+                config.metrics_namespace.clone(),
+                if config.metrics_enabled {
+                    Sink::Stdout
+                } else {
+                    Sink::Off
+                },
+            ),
         }
     }
 }
@@ -71,6 +82,7 @@ impl AppState {
 /// stage prefix), which runs before routing so stripped paths match.
 pub fn router(state: AppState) -> Router {
     let cors = cors::layer(&state.cors_allowed_origins);
+    let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/", get(graphiql::index))
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -91,7 +103,7 @@ pub fn router(state: AppState) -> Router {
     let edge = tower::ServiceBuilder::new()
         .option_layer(preflight)
         .option_layer(cors)
-        .layer(middleware::from_fn(edge))
+        .layer(middleware::from_fn_with_state(metrics, edge))
         .service(routes);
     Router::new().fallback_service(edge)
 }
@@ -146,19 +158,52 @@ fn request_id(request: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
-async fn edge(request: Request, next: Next) -> Response {
+/// The X-Ray trace id of a request: the `x-amzn-trace-id` header (API
+/// Gateway, a load balancer), else what the Lambda runtime put in
+/// `_X_AMZN_TRACE_ID` for the current invocation.
+fn trace_id(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 256)
+        .map(str::to_owned)
+        .or_else(|| std::env::var("_X_AMZN_TRACE_ID").ok())
+}
+
+/// Every request: stage prefix stripped, a request id and trace id on its
+/// log span (so on every line it logs), one summary log line, and, when
+/// metrics are on, one EMF metrics line.
+async fn edge(State(metrics): State<Emitter>, request: Request, next: Next) -> Response {
     let request = stage::strip_stage_prefix(request);
     let id = request_id(&request);
+    let trace = trace_id(&request);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        trace_id = trace.as_deref(),
         method = %request.method(),
         path = %request.uri().path(),
         operation = tracing::field::Empty,
     );
     async move {
         let started = Instant::now();
-        let mut response = next.run(request).await;
+        let mut response = if metrics.enabled() {
+            let recorded = Arc::new(RequestMetrics::default());
+            let response = crate::metrics::scope(recorded.clone(), next.run(request)).await;
+            metrics.emit(
+                &recorded,
+                &Finished {
+                    request_id: &id,
+                    trace_id: trace.as_deref(),
+                    status: response.status().as_u16(),
+                    duration: started.elapsed(),
+                },
+            );
+            response
+        } else {
+            next.run(request).await
+        };
         tracing::info!(
             status = response.status().as_u16(),
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,

@@ -157,5 +157,14 @@ pub async fn client_with_timeouts(timeouts: &Timeouts) -> Client {
         .timeout_config(timeouts.sdk_config())
         .load()
         .await;
-    Client::new(&config)
+    client(&config)
+}
+
+/// The DynamoDB client for an AWS configuration, counting each call in the
+/// current request's metrics.
+pub fn client(config: &aws_config::SdkConfig) -> Client {
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(config)
+        .interceptor(crate::metrics::DynamoDbCalls)
+        .build();
+    Client::from_conf(dynamodb)
 }

@@ -24,6 +24,13 @@ fn id() -> Value {
 
 fn assert_generic(body: &Value, code: &str, leaks: &[&str]) {
     assert_eq!(error_code(body), code, "{body}");
+    // Only an unavailable store is worth retrying as it is.
+    let retryable = &body["errors"][0]["extensions"]["retryable"];
+    if code == "SERVICE_UNAVAILABLE" {
+        assert_eq!(retryable, true, "{body}");
+    } else {
+        assert!(retryable.is_null(), "{body}");
+    }
     let text = body.to_string();
     for leak in leaks {
         assert!(!text.contains(leak), "the response leaks `{leak}`: {text}");

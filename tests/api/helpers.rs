@@ -204,10 +204,39 @@ impl TestApp {
         (Self::over_store_with(store, vars), counter)
     }
 
+    /// An app with extra configuration variables whose metrics lines are
+    /// kept in memory, returned beside it.
+    pub async fn spawn_with_metrics(vars: &[(&str, &str)]) -> (Self, Arc<Mutex<Vec<String>>>) {
+        let app = Self::spawn_with(vars).await;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let mut env = HashMap::from([
+            ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("ACCOUNT_SECRET_KEY".to_owned(), ACCOUNT_KEY.to_owned()),
+        ]);
+        for (k, v) in vars {
+            env.insert((*k).into(), (*v).into());
+        }
+        let config = Config::from_vars(&env).expect("test configuration");
+        let sink = switchboard::metrics::Sink::Memory(lines.clone());
+        let app = Self::over_with_metrics(app.store.clone(), &config, Some(sink));
+        (app, lines)
+    }
+
     /// An app over `store` with a configuration of the test's making.
     pub fn over(store: Store, config: &Config) -> Self {
+        Self::over_with_metrics(store, config, None)
+    }
+
+    fn over_with_metrics(
+        store: Store,
+        config: &Config,
+        metrics: Option<switchboard::metrics::Sink>,
+    ) -> Self {
         logs();
-        let state = AppState::new(config, store.clone());
+        let mut state = AppState::new(config, store.clone());
+        if let Some(sink) = metrics {
+            state.metrics = switchboard::metrics::Emitter::new("Switchboard", sink);
+        }
         Self {
             verifier: state.verifier.clone(),
             router: router(state),

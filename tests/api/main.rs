@@ -22,6 +22,7 @@ mod http_protocol;
 mod identity_provider;
 mod lambda;
 mod logs;
+mod observability;
 mod pricing_tiers;
 mod request_counts;
 mod secrets;
