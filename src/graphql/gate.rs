@@ -91,6 +91,24 @@ pub fn with_code(mut err: ServerError, code: Code) -> ServerError {
     err
 }
 
+/// Names the offending argument in `extensions.field` when async-graphql's
+/// message does (`Invalid value for argument "input.customerType", …`), so
+/// a client can point at the field as it does for `BAD_USER_INPUT`.
+fn with_field(mut err: ServerError) -> ServerError {
+    const PREFIX: &str = "Invalid value for argument \"";
+    let field = err
+        .message
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split_once('"'))
+        .map(|(field, _)| field.to_owned());
+    if let Some(field) = field {
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("field", field);
+    }
+    err
+}
+
 fn too_complex(message: String) -> ServerError {
     with_code(ServerError::new(message, None), Code::QueryTooComplex)
 }
@@ -171,7 +189,7 @@ impl Extension for GateExtension {
                     } else {
                         Code::GraphqlValidationFailed
                     };
-                    with_code(e, code)
+                    with_field(with_code(e, code))
                 })
                 .collect()
         })

@@ -131,3 +131,330 @@ async fn the_nesting_limit_is_configurable_and_ordinary_nesting_passes() {
     let body = reply.json();
     assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
 }
+
+/// What a hostile request must get: this code (and field, when there is
+/// one), no write, and nothing internal in the answer.
+struct Case {
+    name: &'static str,
+    query: String,
+    variables: Value,
+    code: &'static str,
+    field: Option<&'static str>,
+}
+
+fn case(
+    name: &'static str,
+    query: &str,
+    variables: Value,
+    code: &'static str,
+    field: Option<&'static str>,
+) -> Case {
+    Case {
+        name,
+        query: query.to_owned(),
+        variables,
+        code,
+        field,
+    }
+}
+
+const CREATE_TIER: &str =
+    "mutation($input: CreatePricingTierInput!) { createPricingTier(input: $input) { id } }";
+const CREATE_CUSTOMER: &str =
+    "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }";
+const CREATE_ACCOUNT: &str =
+    "mutation($input: CreateAccountInput!) { createAccount(input: $input) { authSecret } }";
+const LIST_TIERS: &str = "query($first: Int, $after: String) { pricingTiers(first: $first, after: $after) { edges { cursor } } }";
+const LIST_CUSTOMERS: &str = "query($first: Int, $after: String) { customers(first: $first, after: $after) { edges { cursor } } }";
+
+fn tier(overrides: Value) -> Value {
+    let mut input = json!({"name": "hostile", "currency": "EUR", "ratePerMinute": "0.01"});
+    for (k, v) in overrides.as_object().unwrap() {
+        input[k] = v.clone();
+    }
+    json!({ "input": input })
+}
+
+fn customer(overrides: &Value) -> Value {
+    json!({ "input": crate::customers::input(overrides) })
+}
+
+fn nested_metadata(levels: usize) -> Value {
+    let mut value = json!("leaf");
+    for _ in 0..levels {
+        value = json!({ "a": value });
+    }
+    value
+}
+
+/// Words that would mean internal detail leaked into an answer.
+const LEAKS: &[&str] = &[
+    "dynamodb",
+    "DynamoDB",
+    "serde",
+    "arn:aws",
+    "test_0",
+    "panicked",
+    "backtrace",
+    "ValidationException",
+    "ConditionalCheckFailed",
+    "invalid type:",
+    "at line",
+];
+
+#[tokio::test]
+async fn hostile_input_everywhere_gets_a_coded_error_naming_the_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let customer_id = crate::accounts::customer(&app).await;
+    crate::accounts::tier(&app, "base", true).await;
+    let tiers_cursor = {
+        let body = app.graphql(LIST_TIERS, json!({"first": 1})).await;
+        data(&body)["pricingTiers"]["edges"][0]["cursor"].clone()
+    };
+    let random_cursor = "dGhpcyBpcyBub3QgYSBjdXJzb3I";
+    let cases = vec![
+        case(
+            "a 10,000-character name",
+            CREATE_TIER,
+            tier(json!({"name": "n".repeat(10_000)})),
+            "BAD_USER_INPUT",
+            Some("input.name"),
+        ),
+        case(
+            "a NUL byte in a name",
+            CREATE_TIER,
+            tier(json!({"name": "a\u{0}b"})),
+            "BAD_USER_INPUT",
+            Some("input.name"),
+        ),
+        // async-graphql names only the input type here, not the field.
+        case(
+            "2^31 as an Int",
+            CREATE_TIER,
+            tier(json!({"billingIncrementSeconds": 2_147_483_648_i64})),
+            "BAD_USER_INPUT",
+            None,
+        ),
+        case(
+            "a negative Int",
+            CREATE_TIER,
+            tier(json!({"billingIncrementSeconds": -1})),
+            "BAD_USER_INPUT",
+            Some("input.billingIncrementSeconds"),
+        ),
+        case(
+            "an unknown enum value",
+            CREATE_CUSTOMER,
+            customer(&json!({"customerType": "ALIEN"})),
+            "GRAPHQL_VALIDATION_FAILED",
+            Some("input.customerType"),
+        ),
+        case(
+            "a homoglyph subdomain",
+            CREATE_CUSTOMER,
+            customer(&json!({"subdomain": "\u{0430}cme"})),
+            "BAD_USER_INPUT",
+            Some("input.subdomain"),
+        ),
+        case(
+            "a 64-character DNS label",
+            CREATE_CUSTOMER,
+            customer(&json!({"hostname": format!("{}.example.com", "a".repeat(64))})),
+            "BAD_USER_INPUT",
+            Some("input.hostname"),
+        ),
+        case(
+            "metadata nested 40 levels",
+            CREATE_CUSTOMER,
+            customer(&json!({"metadata": nested_metadata(40)})),
+            "BAD_USER_INPUT",
+            Some("input.metadata.a.a"),
+        ),
+        case(
+            "a 100 KB password",
+            CREATE_CUSTOMER,
+            customer(&json!({"password": "p".repeat(100_000)})),
+            "BAD_USER_INPUT",
+            Some("input.password"),
+        ),
+        case(
+            "an IPv4 prefix of 33",
+            CREATE_ACCOUNT,
+            json!({"input": crate::accounts::input(&customer_id, &json!({"ipWhitelistRules": ["10.0.0.0/33"]}))}),
+            "BAD_USER_INPUT",
+            Some("input.ipWhitelistRules[0]"),
+        ),
+        case(
+            "an IPv6 prefix of 129",
+            CREATE_ACCOUNT,
+            json!({"input": crate::accounts::input(&customer_id, &json!({"ipWhitelistRules": ["::/129"]}))}),
+            "BAD_USER_INPUT",
+            Some("input.ipWhitelistRules[0]"),
+        ),
+        case(
+            "an id that is no UUID",
+            "query($id: ID!) { customer(id: $id) { id } }",
+            json!({"id": "../../etc/passwd"}),
+            "BAD_USER_INPUT",
+            Some("id"),
+        ),
+        // The complexity limit sees the page size before the resolver does.
+        case(
+            "first: 100000",
+            LIST_TIERS,
+            json!({"first": 100_000}),
+            "QUERY_TOO_COMPLEX",
+            None,
+        ),
+        case(
+            "first: -1",
+            LIST_TIERS,
+            json!({"first": -1}),
+            "BAD_USER_INPUT",
+            Some("first"),
+        ),
+        case(
+            "a random base64 cursor",
+            LIST_TIERS,
+            json!({"first": 5, "after": random_cursor}),
+            "BAD_USER_INPUT",
+            Some("after"),
+        ),
+        case(
+            "another list's cursor",
+            LIST_CUSTOMERS,
+            json!({"first": 5, "after": tiers_cursor}),
+            "BAD_USER_INPUT",
+            Some("after"),
+        ),
+    ];
+    let before = crate::customers::scan_all(&app).await.len();
+    for case in cases {
+        let body = app.graphql(&case.query, case.variables).await;
+        let text = body.to_string();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], case.code,
+            "{}: {body}",
+            case.name
+        );
+        if let Some(field) = case.field {
+            assert_eq!(
+                body["errors"][0]["extensions"]["field"], field,
+                "{}: {body}",
+                case.name
+            );
+        }
+        for leak in LEAKS {
+            assert!(
+                !text.contains(leak),
+                "{}: the answer leaks `{leak}`: {text}",
+                case.name
+            );
+        }
+        assert_eq!(
+            crate::customers::scan_all(&app).await.len(),
+            before,
+            "{} wrote something",
+            case.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_bodies_lone_surrogates_and_oversized_requests_are_request_errors() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token();
+    let raw = |body: Vec<u8>| {
+        Request::post("/graphql")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    for (name, body, status) in [
+        (
+            "malformed JSON",
+            b"{\"query\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "truncated JSON",
+            b"{\"query\": \"{ __typename }\"".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a lone surrogate",
+            br#"{"query": "{ __typename }", "variables": {"x": "\ud800"}}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "invalid UTF-8",
+            b"{\"query\": \"\xff\xfe\"}".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a body over the cap",
+            format!("{{\"query\": \"{}\"}}", " ".repeat(1_100_000)).into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let reply = app.send(raw(body)).await;
+        assert_eq!(reply.status, status, "{name}: {}", reply.text());
+        let code = error_code(&reply.json()).to_owned();
+        assert!(
+            code == "BAD_REQUEST" || code == "PAYLOAD_TOO_LARGE",
+            "{name}: {code}"
+        );
+        assert!(!reply.text().contains("serde"), "{name}");
+    }
+    still_answers(&app, &token).await;
+}
+
+#[tokio::test]
+async fn a_cursor_of_a_deleted_item_still_pages_on() {
+    let app = TestApp::spawn().await;
+    let create = |name: &'static str| {
+        app.graphql(CREATE_TIER, tier(json!({"name": name, "isActive": true})))
+    };
+    for name in ["alpha", "bravo", "charlie"] {
+        data(&create(name).await);
+    }
+    let body = app.graphql(LIST_TIERS, json!({"first": 2})).await;
+    let edges = data(&body)["pricingTiers"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let cursor = edges[1]["cursor"].clone();
+    // Delete "bravo", the item the cursor points at (not the default).
+    let all = app
+        .graphql(
+            "{ pricingTiers(first: 10) { edges { node { id name isDefault } } } }",
+            json!({}),
+        )
+        .await;
+    let bravo = data(&all)["pricingTiers"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["name"] == "bravo")
+        .unwrap()["node"]["id"]
+        .clone();
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { deletePricingTier(id: $id) }",
+            json!({"id": bravo}),
+        )
+        .await,
+    );
+    let next = app
+        .graphql(LIST_TIERS, json!({"first": 2, "after": cursor}))
+        .await;
+    assert_eq!(
+        data(&next)["pricingTiers"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{next}"
+    );
+}
