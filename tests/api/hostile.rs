@@ -167,7 +167,7 @@ const CREATE_ACCOUNT: &str =
 const LIST_TIERS: &str = "query($first: Int, $after: String) { pricingTiers(first: $first, after: $after) { edges { cursor } } }";
 const LIST_CUSTOMERS: &str = "query($first: Int, $after: String) { customers(first: $first, after: $after) { edges { cursor } } }";
 
-fn tier(overrides: Value) -> Value {
+fn tier(overrides: &Value) -> Value {
     let mut input = json!({"name": "hostile", "currency": "EUR", "ratePerMinute": "0.01"});
     for (k, v) in overrides.as_object().unwrap() {
         input[k] = v.clone();
@@ -202,28 +202,25 @@ const LEAKS: &[&str] = &[
     "at line",
 ];
 
-#[tokio::test]
-async fn hostile_input_everywhere_gets_a_coded_error_naming_the_field_and_writes_nothing() {
-    let app = TestApp::spawn().await;
-    let customer_id = crate::accounts::customer(&app).await;
-    crate::accounts::tier(&app, "base", true).await;
-    let tiers_cursor = {
-        let body = app.graphql(LIST_TIERS, json!({"first": 1})).await;
-        data(&body)["pricingTiers"]["edges"][0]["cursor"].clone()
-    };
+/// Every hostile input the table test sends, with what it must get.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table of cases reads best as one list"
+)]
+fn hostile_cases(customer_id: &str, tiers_cursor: &Value) -> Vec<Case> {
     let random_cursor = "dGhpcyBpcyBub3QgYSBjdXJzb3I";
-    let cases = vec![
+    vec![
         case(
             "a 10,000-character name",
             CREATE_TIER,
-            tier(json!({"name": "n".repeat(10_000)})),
+            tier(&json!({"name": "n".repeat(10_000)})),
             "BAD_USER_INPUT",
             Some("input.name"),
         ),
         case(
             "a NUL byte in a name",
             CREATE_TIER,
-            tier(json!({"name": "a\u{0}b"})),
+            tier(&json!({"name": "a\u{0}b"})),
             "BAD_USER_INPUT",
             Some("input.name"),
         ),
@@ -231,14 +228,14 @@ async fn hostile_input_everywhere_gets_a_coded_error_naming_the_field_and_writes
         case(
             "2^31 as an Int",
             CREATE_TIER,
-            tier(json!({"billingIncrementSeconds": 2_147_483_648_i64})),
+            tier(&json!({"billingIncrementSeconds": 2_147_483_648_i64})),
             "BAD_USER_INPUT",
             None,
         ),
         case(
             "a negative Int",
             CREATE_TIER,
-            tier(json!({"billingIncrementSeconds": -1})),
+            tier(&json!({"billingIncrementSeconds": -1})),
             "BAD_USER_INPUT",
             Some("input.billingIncrementSeconds"),
         ),
@@ -280,14 +277,14 @@ async fn hostile_input_everywhere_gets_a_coded_error_naming_the_field_and_writes
         case(
             "an IPv4 prefix of 33",
             CREATE_ACCOUNT,
-            json!({"input": crate::accounts::input(&customer_id, &json!({"ipWhitelistRules": ["10.0.0.0/33"]}))}),
+            json!({"input": crate::accounts::input(customer_id, &json!({"ipWhitelistRules": ["10.0.0.0/33"]}))}),
             "BAD_USER_INPUT",
             Some("input.ipWhitelistRules[0]"),
         ),
         case(
             "an IPv6 prefix of 129",
             CREATE_ACCOUNT,
-            json!({"input": crate::accounts::input(&customer_id, &json!({"ipWhitelistRules": ["::/129"]}))}),
+            json!({"input": crate::accounts::input(customer_id, &json!({"ipWhitelistRules": ["::/129"]}))}),
             "BAD_USER_INPUT",
             Some("input.ipWhitelistRules[0]"),
         ),
@@ -327,7 +324,19 @@ async fn hostile_input_everywhere_gets_a_coded_error_naming_the_field_and_writes
             "BAD_USER_INPUT",
             Some("after"),
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn hostile_input_everywhere_gets_a_coded_error_naming_the_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let customer_id = crate::accounts::customer(&app).await;
+    crate::accounts::tier(&app, "base", true).await;
+    let tiers_cursor = {
+        let body = app.graphql(LIST_TIERS, json!({"first": 1})).await;
+        data(&body)["pricingTiers"]["edges"][0]["cursor"].clone()
+    };
+    let cases = hostile_cases(&customer_id, &tiers_cursor);
     let before = crate::customers::scan_all(&app).await.len();
     for case in cases {
         let body = app.graphql(&case.query, case.variables).await;
@@ -414,7 +423,7 @@ async fn malformed_bodies_lone_surrogates_and_oversized_requests_are_request_err
 async fn a_cursor_of_a_deleted_item_still_pages_on() {
     let app = TestApp::spawn().await;
     let create = |name: &'static str| {
-        app.graphql(CREATE_TIER, tier(json!({"name": name, "isActive": true})))
+        app.graphql(CREATE_TIER, tier(&json!({"name": name, "isActive": true})))
     };
     for name in ["alpha", "bravo", "charlie"] {
         data(&create(name).await);
