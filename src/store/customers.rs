@@ -1231,6 +1231,7 @@ impl Customers {
             .scan_index_forward(false);
         let filled =
             fill_page::<CustomerItem>(query, start, page.first, 25, self.db.read_limit).await?;
+        let resume_cursor = filled.resume_cursor(sk_attr);
         let items = filled
             .items
             .into_iter()
@@ -1239,15 +1240,6 @@ impl Customers {
                 item.into_domain().map(|c| (c, cursor))
             })
             .collect::<Result<_, _>>()?;
-        let resume_cursor = filled
-            .resume_at
-            .map(|last| {
-                last.get(sk_attr)
-                    .and_then(|v| v.as_s().ok())
-                    .map(|id| cursor::encode(&[id]))
-                    .ok_or_else(|| StoreError::internal("a customer list key without its sort key"))
-            })
-            .transpose()?;
         Ok(Page {
             items,
             has_next_page: filled.has_next_page,

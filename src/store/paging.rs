@@ -19,6 +19,19 @@ pub(crate) struct Filled<T> {
     pub resume_at: Option<Item>,
 }
 
+impl<T> Filled<T> {
+    /// The cursor to resume at when the read budget cut the page short:
+    /// the position of the last key read, whose `sort_key` attribute holds
+    /// the list position (the entity id, in every list keyed by id).
+    pub fn resume_cursor(&self, sort_key: &str) -> Option<String> {
+        self.resume_at
+            .as_ref()
+            .and_then(|last| last.get(sort_key))
+            .and_then(|v| v.as_s().ok())
+            .map(|position| super::cursor::encode(&[position]))
+    }
+}
+
 /// Runs `query` (everything but the start key and limit set) page after
 /// page from `start` until `first + 1` items are gathered, the results end,
 /// or `read_limit` items have been read. Returns at most `first` items and

@@ -334,6 +334,9 @@ impl Accounts {
         let filled =
             fill_page::<AccountItem>(query, start, page.first, min_batch, self.db.read_limit)
                 .await?;
+        // A sparse filter may stop at the read limit: resume at the last
+        // key read (the index sort key is the account id).
+        let resume_cursor = filled.resume_cursor(sk_attr);
         let items = filled
             .items
             .into_iter()
@@ -342,17 +345,6 @@ impl Accounts {
                 item.into_domain().map(|a| (a, cursor))
             })
             .collect::<Result<_, _>>()?;
-        // A sparse filter may stop at the read limit: resume at the last
-        // key read (the index sort key is the account id).
-        let resume_cursor = filled
-            .resume_at
-            .map(|last| {
-                last.get(sk_attr)
-                    .and_then(|v| v.as_s().ok())
-                    .map(|id| cursor::encode(&[id]))
-                    .ok_or_else(|| StoreError::internal("an account list key without its sort key"))
-            })
-            .transpose()?;
         Ok(Page {
             items,
             has_next_page: filled.has_next_page,
