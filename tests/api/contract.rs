@@ -323,3 +323,42 @@ fn the_jwt_secret_never_sits_in_the_functions_environment() {
     assert!(api["DefaultRouteSettings"]["ThrottlingBurstLimit"].is_object());
     assert!(api["DefaultRouteSettings"]["ThrottlingRateLimit"].is_object());
 }
+
+/// The environment variables `src/config.rs` reads (string literals that
+/// look like variable names), less the ones the platform sets.
+fn configuration_variables() -> Vec<String> {
+    let source = std::fs::read_to_string("src/config.rs").unwrap();
+    let mut names: Vec<String> = source
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.len() > 3
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
+        .filter(|s| !s.starts_with("AWS_LAMBDA_"))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn every_configuration_variable_is_documented_in_env_example_and_the_readme() {
+    let variables = configuration_variables();
+    assert!(variables.len() > 20, "{variables:?}");
+    let example = std::fs::read_to_string(".env.example").unwrap();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for name in &variables {
+        assert!(
+            example.lines().any(|l| l.starts_with(&format!("{name}="))),
+            "{name} is read by src/config.rs but not listed in .env.example"
+        );
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is read by src/config.rs but not named in README.md"
+        );
+    }
+}
