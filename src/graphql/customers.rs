@@ -10,6 +10,7 @@ use super::accounts::{AccountNode, account_connection};
 use super::connection::Connection as Paged;
 use super::error::ApiError;
 use super::guard::{AdminGuard, principal};
+use super::idempotency;
 use super::input::{int, parse_expected_version, parse_id};
 use super::loaders::loaders;
 use super::scalars::{DateTime, Decimal, Json};
@@ -23,7 +24,7 @@ use crate::domain::legal_document::{self as legal, LegalDocumentDraft};
 use crate::domain::page::PageRequest;
 use crate::domain::text::clean_text;
 use crate::domain::user::NewUser;
-use crate::store::{AccountFilter, CustomerFilter, Customers, Store};
+use crate::store::{AccountFilter, CustomerFilter, Customers, Store, StoreError};
 
 /// Longest status reason.
 const MAX_REASON_LEN: usize = 500;
@@ -1304,24 +1305,35 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateCustomerInput,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same input returns the first result instead of creating again; with another input it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<CustomerNode, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "createCustomer")?;
         let new = input.into_new_customer()?;
-        let password = new.password;
-        let password_hash = tokio::task::spawn_blocking(move || password.hash())
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        let owner = NewUser {
-            email: new.profile.email.clone(),
-            first_name: new.profile.first_name.clone(),
-            last_name: new.profile.last_name.clone(),
-            password_hash,
+        let store = customers(ctx);
+        let create = async {
+            let password = new.password;
+            let password_hash = tokio::task::spawn_blocking(move || password.hash())
+                .await
+                .map_err(StoreError::internal)?
+                .map_err(|err| StoreError::internal(err.to_string()))?;
+            let owner = NewUser {
+                email: new.profile.email.clone(),
+                first_name: new.profile.first_name.clone(),
+                last_name: new.profile.last_name.clone(),
+                password_hash,
+            };
+            store
+                .create(&new.profile, new.status, &owner, key.as_ref())
+                .await
         };
-        Ok(CustomerNode(
-            customers(ctx)
-                .create(&new.profile, new.status, &owner)
-                .await?,
-        ))
+        let (customer, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
+            store.get(id)
+        }))
+        .await?;
+        Ok(CustomerNode(customer))
     }
 
     /// Changes the fields given in `input`. With `expectedVersion`, fails

@@ -190,6 +190,11 @@ impl From<StoreError> for ApiError {
             },
             StoreError::FailedPrecondition(message) => Self::new(Code::FailedPrecondition, message),
             StoreError::InvalidInput(invalid) => invalid.into(),
+            StoreError::IdempotencyKeyTaken => Self {
+                code: Code::Conflict,
+                message: "this idempotency key was used by another request that is still running; retry shortly".into(),
+                field: Some("idempotencyKey".into()),
+            },
             StoreError::InvalidCursor => Self::bad_input(
                 "after",
                 "the cursor is not valid; use a cursor from a previous page of this list",

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod error;
 pub mod gate;
 pub mod guard;
+pub mod idempotency;
 pub mod input;
 pub mod loaders;
 pub mod nesting;

@@ -8,6 +8,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use super::accounts::{AccountNode, account_connection};
 use super::error::ApiError;
 use super::guard::AdminGuard;
+use super::idempotency;
 use super::input::{int, non_null, nullable, parse_expected_version, parse_id};
 use super::scalars::{DateTime, Decimal};
 use crate::domain::currency::CurrencyCode;
@@ -287,7 +288,12 @@ impl PricingTierMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreatePricingTierInput,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same input returns the first result instead of creating again; with another input it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<PricingTierNode, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "createPricingTier")?;
         let new = NewPricingTier::parse(PricingTierDraft {
             name: input.name,
             description: input.description,
@@ -299,7 +305,13 @@ impl PricingTierMutation {
             is_default: input.is_default,
         })
         .map_err(|e| e.within("input"))?;
-        Ok(PricingTierNode(tiers(ctx).create(new).await?))
+        let store = tiers(ctx);
+        let create = store.create(new, key.as_ref());
+        let (tier, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
+            store.get(id)
+        }))
+        .await?;
+        Ok(PricingTierNode(tier))
     }
 
     /// Changes the fields given in `input`, leaving the others. With

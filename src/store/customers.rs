@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use super::codec::{Item, ensure_fits, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::{ensure_version, from_sdk};
+use super::idempotency::IdempotencyKey;
 use super::memberships::{self, MemberRole, Memberships};
 use super::paging::fill_page;
 use super::transaction::{Cancelled, TxError, backoff, transact};
@@ -451,6 +452,7 @@ enum Part {
     Membership,
     SearchTerm,
     Role(&'static str),
+    Idempotency,
 }
 
 fn failed(parts: &[Part], cancelled: &Cancelled) -> Vec<Part> {
@@ -614,6 +616,7 @@ impl Customers {
         profile: &CustomerProfile,
         status: CustomerStatus,
         owner: &NewUser,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<Customer, StoreError> {
         let users = Users::new(self.db.clone());
         let mut existing_owner = users.id_by_email(&owner.email).await?;
@@ -675,11 +678,18 @@ impl Customers {
                 items.push(search_term_put(&self.db, &term, &id)?);
                 parts.push(Part::SearchTerm);
             }
+            if let Some(key) = idempotency {
+                items.push(key.claim(&self.db, &id)?);
+                parts.push(Part::Idempotency);
+            }
             match transact(&self.db, items).await {
                 Ok(()) => return item.into_domain(),
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
                     let failed = failed(&parts, &c);
+                    if failed.contains(&Part::Idempotency) {
+                        return Err(StoreError::IdempotencyKeyTaken);
+                    }
                     let value_of = |kind| {
                         item.guarded_values()
                             .into_iter()

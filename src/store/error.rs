@@ -41,6 +41,11 @@ pub enum StoreError {
     /// The write is not allowed in the current state of the data.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// An idempotency key is already recorded: another call with it created
+    /// (or is creating) the entity; read it with
+    /// [`super::idempotency::Idempotency::recorded`].
+    #[error("the idempotency key was used already")]
+    IdempotencyKeyTaken,
     /// A pagination cursor that this service did not issue.
     #[error("the cursor is not valid")]
     InvalidCursor,

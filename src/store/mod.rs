@@ -13,6 +13,7 @@ mod codec;
 pub mod cursor;
 pub mod customers;
 pub mod error;
+pub mod idempotency;
 mod keys;
 pub mod memberships;
 mod paging;
@@ -79,6 +80,11 @@ impl Store {
     /// Accounts, their credentials, counts and guards.
     pub fn accounts(&self) -> Accounts {
         Accounts::new(self.db.clone())
+    }
+
+    /// Recorded idempotency keys of create mutations.
+    pub fn idempotency(&self) -> idempotency::Idempotency {
+        idempotency::Idempotency::new(self.db.clone())
     }
 
     /// Pricing tiers and the default-tier pointer.

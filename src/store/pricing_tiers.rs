@@ -30,6 +30,7 @@ use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::{ensure_version, from_sdk};
+use super::idempotency::IdempotencyKey;
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
 use super::update::UpdateBuilder;
@@ -111,6 +112,8 @@ enum Part {
     DefaultPointer,
     /// The pointer put only when no default exists yet.
     DefaultIfAbsent,
+    /// The create's idempotency key.
+    Idempotency,
 }
 
 fn failed_parts(parts: &[Part], cancelled: &super::transaction::Cancelled) -> Vec<Part> {
@@ -365,7 +368,11 @@ impl PricingTiers {
 
     /// Creates a tier. It becomes the default when asked to, or when it is
     /// active and no default exists yet.
-    pub async fn create(&self, new: NewPricingTier) -> Result<PricingTier, StoreError> {
+    pub async fn create(
+        &self,
+        new: NewPricingTier,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<PricingTier, StoreError> {
         let id = Uuid::now_v7().to_string();
         let now = timestamp(Utc::now());
         let (pk, sk) = keys::pricing_tier(&id);
@@ -402,6 +409,10 @@ impl PricingTiers {
             unique::claim(&self.db, NAME_KIND, &new.name, &id)?,
         ];
         let mut parts = vec![Part::Tier, Part::ClaimName];
+        if let Some(key) = idempotency {
+            items.push(key.claim(&self.db, &id)?);
+            parts.push(Part::Idempotency);
+        }
         if new.make_default || new.is_active {
             items.push(self.pointer_put(&id, !new.make_default)?);
             parts.push(Part::DefaultPointer);
@@ -412,6 +423,9 @@ impl PricingTiers {
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
                     let failed = failed_parts(&parts, &c);
+                    if failed.contains(&Part::Idempotency) {
+                        return Err(StoreError::IdempotencyKeyTaken);
+                    }
                     if failed.contains(&Part::ClaimName) {
                         return Err(name_taken(&new.name));
                     }

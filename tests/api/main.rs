@@ -19,6 +19,7 @@ mod faults;
 mod helpers;
 mod hostile;
 mod http_protocol;
+mod idempotency;
 mod identity_provider;
 mod lambda;
 mod logs;

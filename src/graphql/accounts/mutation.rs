@@ -15,6 +15,7 @@ use chrono::Utc;
 
 use super::super::error::{ApiError, Code};
 use super::super::guard::AdminGuard;
+use super::super::idempotency;
 use super::super::input::{parse_expected_version, parse_id};
 use super::types::{AccountNode, CreateAccountPayload, RotateAccountAuthSecretPayload};
 use super::{CreateAccountInput, UpdateAccountInput};
@@ -94,13 +95,28 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreateAccountInput,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same input returns the first result instead of creating again; with another input it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<CreateAccountPayload, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "createAccount")?;
         let new = input.into_new_account()?;
         let (secret, credential) = secrets(ctx)?.issue()?;
-        let account = accounts(ctx).create(&new, &credential).await?;
+        let store = accounts(ctx);
+        let (account, replayed) = Box::pin(idempotency::once(
+            ctx,
+            key.as_ref(),
+            store.create(&new, &credential, key.as_ref()),
+            |id| store.get(id),
+        ))
+        .await?;
         Ok(CreateAccountPayload {
             account: AccountNode(account),
-            auth_secret: secret.expose().to_owned(),
+            // A repeated call never shows the secret again: the first call
+            // did, and only its hash is kept.
+            auth_secret: (!replayed).then(|| secret.expose().to_owned()),
+            replayed,
         })
     }
 

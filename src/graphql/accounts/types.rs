@@ -373,8 +373,12 @@ pub struct CreateAccountPayload {
     /// The account.
     pub account: AccountNode,
     /// The auth secret (43 URL-safe characters). Store it now: it is never
-    /// shown again; only its hash is kept.
-    pub auth_secret: String,
+    /// shown again; only its hash is kept. `null` when this answers a
+    /// repeated `idempotencyKey`: the first call showed it.
+    pub auth_secret: Option<String>,
+    /// Whether this answers a repeated `idempotencyKey`: the first call
+    /// showed the secret, so `authSecret` is `null` here.
+    pub replayed: bool,
 }
 
 /// The account with its new auth secret, shown this once; the old secret

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::super::codec::{from_item, key, n, s, timestamp, to_item};
 use super::super::error::{ensure_version, from_sdk};
+use super::super::idempotency::IdempotencyKey;
 use super::super::transaction::{Cancelled, TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
 use super::super::{PricingTiers, StoreError, keys, unique};
@@ -77,6 +78,7 @@ enum Part {
     AttachTier,
     DetachTier,
     Parent,
+    Idempotency,
 }
 
 fn failed(parts: &[Part], cancelled: &Cancelled) -> Vec<Part> {
@@ -202,6 +204,7 @@ impl Accounts {
         &self,
         new: &NewAccount,
         credential: &CredentialUpdate,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<Account, StoreError> {
         let tier_id = match new.pricing_tier_id {
             Some(id) => id,
@@ -270,11 +273,18 @@ impl Accounts {
                 items.push(self.parent_increment(parent, new.customer_id)?);
                 parts.push(Part::Parent);
             }
+            if let Some(key) = idempotency {
+                items.push(key.claim(&self.db, &id)?);
+                parts.push(Part::Idempotency);
+            }
             match transact(&self.db, items).await {
                 Ok(()) => return item.into_domain(),
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
                     let failed = failed(&parts, &c);
+                    if failed.contains(&Part::Idempotency) {
+                        return Err(StoreError::IdempotencyKeyTaken);
+                    }
                     if failed.contains(&Part::Customer) {
                         return Err(Self::customer_refusal(new.customer_id, &c, 2));
                     }

@@ -1,0 +1,149 @@
+//! Idempotent creates: a retried create with the same key and input gets
+//! the first result, never a second entity, also when the calls race.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, data, error_code, error_field};
+
+const CREATE_TIER: &str = "mutation($input: CreatePricingTierInput!, $key: String) {
+    createPricingTier(input: $input, idempotencyKey: $key) { id name } }";
+const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!, $key: String) {
+    createCustomer(input: $input, idempotencyKey: $key) { id } }";
+const CREATE_ACCOUNT: &str = "mutation($input: CreateAccountInput!, $key: String) {
+    createAccount(input: $input, idempotencyKey: $key) { authSecret replayed account { id authId } } }";
+
+fn tier(name: &str) -> Value {
+    json!({"name": name, "currency": "EUR", "ratePerMinute": "0.01"})
+}
+
+async fn tier_count(app: &TestApp) -> usize {
+    let body = app
+        .graphql(
+            "{ pricingTiers(first: 100, includeInactive: true) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    data(&body)["pricingTiers"]["edges"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_repeated_create_with_the_same_key_returns_the_first_result() {
+    let app = TestApp::spawn().await;
+    let first = app
+        .graphql(CREATE_TIER, json!({"input": tier("gold"), "key": "k-1"}))
+        .await;
+    let again = app
+        .graphql(CREATE_TIER, json!({"input": tier("gold"), "key": "k-1"}))
+        .await;
+    assert_eq!(
+        data(&first)["createPricingTier"]["id"],
+        data(&again)["createPricingTier"]["id"]
+    );
+    assert_eq!(tier_count(&app).await, 1);
+    // Without a key, the same input is a second create (here: a name clash).
+    let keyless = app
+        .graphql(CREATE_TIER, json!({"input": tier("gold")}))
+        .await;
+    assert_eq!(error_code(&keyless), "CONFLICT");
+    assert_eq!(error_field(&keyless), "input.name");
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_input_is_a_conflict_on_the_key() {
+    let app = TestApp::spawn().await;
+    data(
+        &app.graphql(CREATE_TIER, json!({"input": tier("gold"), "key": "k-2"}))
+            .await,
+    );
+    let other = app
+        .graphql(CREATE_TIER, json!({"input": tier("silver"), "key": "k-2"}))
+        .await;
+    assert_eq!(error_code(&other), "CONFLICT");
+    assert_eq!(error_field(&other), "idempotencyKey");
+    assert_eq!(tier_count(&app).await, 1);
+    // Fields in another order are the same input.
+    let reordered = app
+        .graphql(
+            CREATE_TIER,
+            json!({"input": {"ratePerMinute": "0.01", "currency": "EUR", "name": "gold"}, "key": "k-2"}),
+        )
+        .await;
+    data(&reordered);
+}
+
+#[tokio::test]
+async fn keys_are_scoped_to_the_caller_and_checked() {
+    let app = TestApp::spawn().await;
+    let issuer = TestApp::issuer_for_tests();
+    let alice = issuer.mint("alice", true, Duration::from_mins(5));
+    let bob = issuer.mint("bob", true, Duration::from_mins(5));
+    for (token, name) in [(&alice, "a-tier"), (&bob, "b-tier")] {
+        let reply = app
+            .post_graphql(
+                Some(token),
+                CREATE_TIER,
+                json!({"input": tier(name), "key": "shared-key"}),
+            )
+            .await;
+        data(&reply.json());
+    }
+    assert_eq!(tier_count(&app).await, 2);
+    for bad in ["", &"k".repeat(65), "tab\there"] {
+        let body = app
+            .graphql(CREATE_TIER, json!({"input": tier("x"), "key": bad}))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{bad:?}");
+        assert_eq!(error_field(&body), "idempotencyKey");
+    }
+}
+
+#[tokio::test]
+async fn ten_concurrent_creates_with_one_key_create_exactly_one_customer() {
+    let app = TestApp::spawn().await;
+    let input = crate::customers::input(&json!({}));
+    let replies = futures::future::join_all(
+        (0..10).map(|_| app.graphql(CREATE_CUSTOMER, json!({"input": input, "key": "once"}))),
+    )
+    .await;
+    let ids: Vec<&Value> = replies
+        .iter()
+        .map(|body| &data(body)["createCustomer"]["id"])
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let body = app
+        .graphql(
+            "{ customers(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["customers"]["edges"].as_array().unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_create_account_never_shows_the_secret_again() {
+    let app = TestApp::spawn().await;
+    crate::accounts::tier(&app, "base", true).await;
+    let customer = crate::accounts::customer(&app).await;
+    let input = crate::accounts::input(&customer, &json!({}));
+    let first = app
+        .graphql(CREATE_ACCOUNT, json!({"input": input, "key": "acct-1"}))
+        .await;
+    let first = &data(&first)["createAccount"];
+    assert!(first["authSecret"].is_string());
+    assert_eq!(first["replayed"], false);
+    let again = app
+        .graphql(CREATE_ACCOUNT, json!({"input": input, "key": "acct-1"}))
+        .await;
+    let again = &data(&again)["createAccount"];
+    assert_eq!(again["account"]["id"], first["account"]["id"]);
+    assert_eq!(again["authSecret"], Value::Null);
+    assert_eq!(again["replayed"], true);
+}
