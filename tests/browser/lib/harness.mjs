@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const BINARY = process.env.SWITCHBOARD_BIN ?? path.join(ROOT, 'target/debug/switchboard');
+export const BINARY =
+  process.env.SWITCHBOARD_BIN ??
+  path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'debug/switchboard');
 export const WEB = path.join(ROOT, 'examples/web');
 export const MANIFEST = path.join(WEB, 'src/gql/persisted-documents.json');
 export const OUTPUT = process.env.BROWSER_TEST_OUTPUT ?? path.join(ROOT, 'target/browser-tests');
