@@ -170,6 +170,15 @@ test('the example app lists, loads more, creates and shows errors by code, sendi
   await page.locator('#errors li[data-code="CONFLICT"][data-field="input.name"]').waitFor();
   await page.screenshot({ path: path.join(outputDir('example-app'), 'example-app.png'), fullPage: true });
 
+  // The token survives a reload of the tab (sessionStorage), not the tab.
+  await page.reload();
+  await page.locator('#tiers li').nth(1).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Sign in' }).isVisible(), false);
+  const fresh = await browser.newPage();
+  await fresh.goto(`${app}/?pageSize=2`);
+  await fresh.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(await fresh.evaluate(() => sessionStorage.getItem('switchboard:token')), null);
+
   // Only hashes went out, each one in the app's manifest; queries as GET.
   const operations = gatewayRequests.filter((r) => r.method() !== 'OPTIONS');
   assert.ok(operations.length >= 8, `${operations.length} operations`);
