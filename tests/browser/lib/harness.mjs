@@ -42,7 +42,7 @@ export function gatewayEnv(table, extra = {}) {
     ...extra,
   };
   for (const name of ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    env[name] = process.env[name];
+    if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return env;
 }
