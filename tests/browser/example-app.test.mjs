@@ -183,12 +183,9 @@ test('the example app lists, loads more, creates and shows errors by code, sendi
   const operations = gatewayRequests.filter((r) => r.method() !== 'OPTIONS');
   assert.ok(operations.length >= 8, `${operations.length} operations`);
   for (const request of operations) {
-    const sent =
-      request.method() === 'GET'
-        ? Object.fromEntries(new URL(request.url()).searchParams)
-        : JSON.parse(request.postData() ?? '{}');
-    assert.equal(sent.query, undefined, `no document text in ${request.method()} ${request.url()}`);
-    const extensions = typeof sent.extensions === 'string' ? JSON.parse(sent.extensions) : sent.extensions;
+    const body = sent(request);
+    assert.equal(body.query, undefined, `no document text in ${request.method()} ${request.url()}`);
+    const extensions = typeof body.extensions === 'string' ? JSON.parse(body.extensions) : body.extensions;
     assert.ok(extensions.persistedQuery.sha256Hash in manifest, `${request.url()} sends a trusted hash`);
   }
   assert.deepEqual(
@@ -197,6 +194,7 @@ test('the example app lists, loads more, creates and shows errors by code, sendi
   );
 });
 
+/** What a request to the gateway carried: GET parameters or the POST body. */
 function sent(request) {
   return request.method() === 'GET'
     ? Object.fromEntries(new URL(request.url()).searchParams)
