@@ -77,8 +77,9 @@ async function seed(t, table, token) {
 }
 
 /** Opens the app at `origin`, signs in to `endpoint` with `token`. */
-async function signIn(browser, origin, endpoint, token) {
+async function signIn(browser, origin, endpoint, token, beforeSignIn = async () => {}) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await beforeSignIn(page);
   const gatewayRequests = [];
   const consoleErrors = [];
   page.on('request', (request) => {
@@ -222,10 +223,47 @@ test('a page on an origin the gateway does not allow is refused by the browser',
 
   // The same build from the allowed origin works against the same gateway.
   const { page: allowedPage } = await signIn(browser, allowed, `${gateway}/graphql`, token);
+  await allowedPage.getByRole('button', { name: 'Sign out' }).waitFor();
   const form = allowedPage.locator('#create-tier');
   await form.getByLabel('Name').fill('Allowed');
   await form.getByRole('button', { name: 'Create tier' }).click();
   await allowedPage.getByRole('status').getByText('Created Allowed').waitFor();
-  await allowedPage.locator('#tiers li', { hasText: 'Allowed' }).waitFor();
   assert.equal(await allowedPage.locator('#errors li').count(), 0);
+});
+
+test('a tier list still in flight when a tier is created is replaced, neither shown stale nor appended', async (t) => {
+  const table = createTable();
+  const token = mintToken({ admin: true });
+  const app = await preview(t);
+  const gateway = await serve(t, table, { CORS_ALLOWED_ORIGINS: app, TRUSTED_DOCUMENTS: MANIFEST });
+  const browser = await launchBrowser(t);
+
+  // The first tier list (empty) is answered only after a tier was created:
+  // the list must not show that stale page, nor the new tier twice.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  let heldFirst = false;
+  const { page } = await signIn(browser, app, `${gateway}/graphql`, token, (tab) =>
+    tab.route(
+      (url) => url.searchParams.get('operationName') === 'PricingTiersPage',
+      async (route) => {
+        if (heldFirst) return route.continue();
+        heldFirst = true;
+        const response = await route.fetch();
+        await held;
+        await route.fulfill({ response });
+      },
+    ),
+  );
+  const form = page.locator('#create-tier');
+  await form.getByLabel('Name').fill('Fresh');
+  const created = page.waitForResponse((r) => r.request().method() === 'POST');
+  await form.getByRole('button', { name: 'Create tier' }).click();
+  assert.equal((await created).status(), 200);
+  assert.ok(heldFirst, 'the first list was held back');
+  release();
+  await page.getByRole('status').getByText('Created Fresh').waitFor();
+  await page.locator('#tiers li', { hasText: 'Fresh' }).waitFor();
+  assert.deepEqual(await itemsOf(page, 'tiers'), ['Fresh — 0.0100 USD/min, per 60 s (default)']);
+  assert.equal(await page.locator('#errors li').count(), 0);
 });

@@ -42,8 +42,67 @@ const ui = {
 };
 
 let client: Client | null = null;
-let tiersCursor: string | null = null;
-let customersCursor: string | null = null;
+
+/** One page of a Relay connection, reduced to what a list shows. */
+interface Page {
+  items: { id: string; text: string }[];
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+/**
+ * A list paged over Relay cursors behind a "load more" button. A reload
+ * starts a new generation: a page still in flight from before (the first
+ * load racing the reload after a create) is dropped, not appended. The
+ * reload also waits for that page first, because urql shares an identical
+ * query in flight instead of sending it again, and the list must come from
+ * a request sent after the create.
+ */
+class Pager {
+  private cursor: string | null = null;
+  private generation = 0;
+  private inflight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly list: HTMLUListElement,
+    private readonly more: HTMLButtonElement,
+    private readonly fetchPage: (
+      client: Client,
+      after: string | null,
+    ) => Promise<Page | CombinedError | undefined>,
+  ) {
+    more.addEventListener('click', () => void this.load(true));
+  }
+
+  /** Loads the first page (`more` false) or the next one. */
+  async load(more: boolean): Promise<void> {
+    if (!more) this.clear();
+    const generation = this.generation;
+    this.more.disabled = true;
+    await this.inflight;
+    if (generation !== this.generation || !client) return;
+    const request = this.fetchPage(client, this.cursor);
+    this.inflight = request.catch(() => undefined);
+    const page = await request;
+    if (generation !== this.generation) return;
+    this.more.disabled = false;
+    if (!(page && 'items' in page)) {
+      if (page) showErrors(page);
+      return;
+    }
+    this.list.append(...page.items.map(({ id, text }) => listItem(text, id)));
+    this.cursor = page.endCursor;
+    this.more.hidden = !page.hasNextPage;
+  }
+
+  clear(): void {
+    this.generation += 1;
+    this.cursor = null;
+    this.list.replaceChildren();
+    this.more.hidden = true;
+    this.more.disabled = false;
+  }
+}
 
 function showErrors(error: CombinedError): void {
   ui.errors.replaceChildren(
@@ -78,50 +137,35 @@ function listItem(text: string, id: string): HTMLLIElement {
   return item;
 }
 
-async function loadTiers(more: boolean): Promise<void> {
-  if (!client) return;
-  if (!more) {
-    tiersCursor = null;
-    ui.tiers.replaceChildren();
-  }
-  const result = await client
-    .query(PricingTiersPage, { first: PAGE_SIZE, after: tiersCursor })
-    .toPromise();
-  if (result.error) return showErrors(result.error);
-  const page = result.data?.pricingTiers;
-  if (!page) return;
-  for (const { node } of page.edges) {
-    const flag = node.isDefault ? ' (default)' : '';
-    ui.tiers.append(
-      listItem(
-        `${node.name} — ${node.ratePerMinute} ${node.currency}/min, per ${node.billingIncrementSeconds} s${flag}`,
-        node.id,
-      ),
-    );
-  }
-  tiersCursor = page.pageInfo.endCursor ?? null;
-  ui.tiersMore.hidden = !page.pageInfo.hasNextPage;
-}
+const tiers = new Pager(ui.tiers, ui.tiersMore, async (client, after) => {
+  const result = await client.query(PricingTiersPage, { first: PAGE_SIZE, after }).toPromise();
+  if (result.error || !result.data) return result.error;
+  const { edges, pageInfo } = result.data.pricingTiers;
+  return {
+    items: edges.map(({ node }) => ({
+      id: node.id,
+      text: `${node.name} — ${node.ratePerMinute} ${node.currency}/min, per ${node.billingIncrementSeconds} s${
+        node.isDefault ? ' (default)' : ''
+      }`,
+    })),
+    endCursor: pageInfo.endCursor ?? null,
+    hasNextPage: pageInfo.hasNextPage,
+  };
+});
 
-async function loadCustomers(more: boolean): Promise<void> {
-  if (!client) return;
-  if (!more) {
-    customersCursor = null;
-    ui.customers.replaceChildren();
-  }
-  const result = await client
-    .query(CustomersPage, { first: PAGE_SIZE, after: customersCursor })
-    .toPromise();
-  if (result.error) return showErrors(result.error);
-  const page = result.data?.customers;
-  if (!page) return;
-  for (const { node } of page.edges) {
-    const name = node.companyName ?? `${node.firstName} ${node.lastName}`;
-    ui.customers.append(listItem(`${name} <${node.email}> ${node.status}`, node.id));
-  }
-  customersCursor = page.pageInfo.endCursor ?? null;
-  ui.customersMore.hidden = !page.pageInfo.hasNextPage;
-}
+const customers = new Pager(ui.customers, ui.customersMore, async (client, after) => {
+  const result = await client.query(CustomersPage, { first: PAGE_SIZE, after }).toPromise();
+  if (result.error || !result.data) return result.error;
+  const { edges, pageInfo } = result.data.customers;
+  return {
+    items: edges.map(({ node }) => ({
+      id: node.id,
+      text: `${node.companyName ?? `${node.firstName} ${node.lastName}`} <${node.email}> ${node.status}`,
+    })),
+    endCursor: pageInfo.endCursor ?? null,
+    hasNextPage: pageInfo.hasNextPage,
+  };
+});
 
 async function createTier(form: FormData): Promise<void> {
   if (!client) return;
@@ -138,7 +182,7 @@ async function createTier(form: FormData): Promise<void> {
   if (!tier) return;
   clearErrors();
   ui.created.textContent = `Created ${tier.name} (${tier.ratePerMinute} ${tier.currency}/min).`;
-  await loadTiers(false);
+  await tiers.load(false);
 }
 
 function enter(endpoint: string, token: string): void {
@@ -148,7 +192,8 @@ function enter(endpoint: string, token: string): void {
   ui.signedInEndpoint.textContent = endpoint;
   ui.workspace.hidden = false;
   clearErrors();
-  void loadTiers(false).then(() => loadCustomers(false));
+  void tiers.load(false);
+  void customers.load(false);
 }
 
 function leave(): void {
@@ -157,8 +202,8 @@ function leave(): void {
   ui.signIn.hidden = false;
   ui.signedIn.hidden = true;
   ui.workspace.hidden = true;
-  ui.tiers.replaceChildren();
-  ui.customers.replaceChildren();
+  tiers.clear();
+  customers.clear();
   clearErrors();
 }
 
@@ -172,8 +217,6 @@ ui.signIn.addEventListener('submit', (event) => {
   enter(endpoint, token);
 });
 ui.signOut.addEventListener('click', leave);
-ui.tiersMore.addEventListener('click', () => void loadTiers(true));
-ui.customersMore.addEventListener('click', () => void loadCustomers(true));
 ui.createTier.addEventListener('submit', (event) => {
   event.preventDefault();
   void createTier(new FormData(ui.createTier));
