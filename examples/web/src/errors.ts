@@ -1,0 +1,45 @@
+// Errors as the user sees them: by the gateway's stable `extensions.code`
+// (and `extensions.field` for input errors), with what to do about each.
+import type { CombinedError } from '@urql/core';
+
+/** One error, ready to show. */
+export interface Shown {
+  code: string;
+  field?: string;
+  message: string;
+  hint?: string;
+}
+
+/** The browser never got an answer it may read: network down or CORS. */
+export const NETWORK_ERROR = 'NETWORK_ERROR';
+
+const HINTS: Record<string, string> = {
+  UNAUTHENTICATED: 'Sign in again with a valid, unexpired token.',
+  FORBIDDEN: 'This token may not do that (mutations need an admin token).',
+  BAD_USER_INPUT: 'Correct the field named and try again.',
+  CONFLICT: 'Something with that value already exists, or it changed meanwhile.',
+  NOT_FOUND: 'It no longer exists; reload the list.',
+  PERSISTED_QUERY_NOT_FOUND:
+    "The gateway does not know this app's documents: deploy the app's persisted-documents.json as its TRUSTED_DOCUMENTS.",
+  SERVICE_UNAVAILABLE: 'The gateway is busy; try again shortly.',
+  [NETWORK_ERROR]:
+    "No readable answer from the gateway: it is down, or this page's origin is not in its CORS_ALLOWED_ORIGINS.",
+};
+
+/** The errors of a failed operation, one entry each. */
+export function describe(error: CombinedError): Shown[] {
+  if (error.networkError && error.graphQLErrors.length === 0) {
+    return [
+      {
+        code: NETWORK_ERROR,
+        message: error.networkError.message,
+        hint: HINTS[NETWORK_ERROR],
+      },
+    ];
+  }
+  return error.graphQLErrors.map((e) => {
+    const code = typeof e.extensions?.code === 'string' ? e.extensions.code : 'UNKNOWN';
+    const field = typeof e.extensions?.field === 'string' ? e.extensions.field : undefined;
+    return { code, field, message: e.message, hint: HINTS[code] };
+  });
+}
