@@ -171,6 +171,15 @@ impl TrustedDocuments {
     pub fn parse(json: &str) -> Result<Self, String> {
         let manifest: HashMap<String, String> = serde_json::from_str(json)
             .map_err(|_| "must be a JSON object of hash → document text".to_owned())?;
+        // GraphQL Codegen's client preset writes `sha256:<hex>` keys, while
+        // clients send the bare hex in `persistedQuery.sha256Hash`.
+        let manifest: HashMap<String, String> = manifest
+            .into_iter()
+            .map(|(key, text)| {
+                let key = key.strip_prefix("sha256:").unwrap_or(&key).to_owned();
+                (key, text)
+            })
+            .collect();
         if manifest.is_empty() {
             return Err("lists no documents".into());
         }
@@ -317,6 +326,17 @@ mod tests {
         assert_eq!(
             docs.resolve(asked(None, None), false),
             Err(Refusal::Missing)
+        );
+    }
+
+    #[test]
+    fn codegen_keys_with_a_sha256_prefix_are_found_by_their_bare_hash() {
+        let hash = sha256_hex(QUERY);
+        let manifest = format!("{{\"sha256:{hash}\": \"{QUERY}\"}}");
+        let docs = documents(Some(&manifest), false);
+        assert_eq!(
+            docs.resolve(asked(None, Some(&hash)), false).unwrap(),
+            QUERY
         );
     }
 
