@@ -171,6 +171,23 @@ async fn start_provider(up: bool) -> (Provider, String) {
     (provider, url)
 }
 
+/// A Switchboard user, as a token's user claim names it (a caller who is no
+/// admin must be one).
+async fn a_user(app: &TestApp) -> String {
+    let user = app
+        .store
+        .users()
+        .create(&switchboard::domain::user::NewUser {
+            email: format!("idp-{}@example.com", uuid::Uuid::now_v7().simple()),
+            first_name: "Id".into(),
+            last_name: "Provider".into(),
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    user.id.to_string()
+}
+
 /// An app trusting only the provider (no HS256 secret), with the Cognito
 /// issuer and app client, reading the user id from a custom attribute.
 async fn app_for(url: &str) -> TestApp {
@@ -210,9 +227,11 @@ async fn rs256_and_es256_tokens_from_the_provider_are_accepted_in_cognitos_shape
     provider.publish(&[&rsa, &ec]);
     let app = app_for(&url).await;
     assert_eq!(provider.fetches(), 1, "fetched during init");
+    let user = a_user(&app).await;
     for key in [&rsa, &ec] {
         assert!(accepted(&app, &key.sign(&access_claims(&json!({})))).await);
-        assert!(accepted(&app, &key.sign(&id_claims(&json!({})))).await);
+        let id_token = id_claims(&json!({"custom:switchboard_user_id": user}));
+        assert!(accepted(&app, &key.sign(&id_token)).await);
     }
     // The access token's group makes an admin: mutations run.
     let admin = rsa.sign(&access_claims(&json!({})));
@@ -225,7 +244,9 @@ async fn rs256_and_es256_tokens_from_the_provider_are_accepted_in_cognitos_shape
         .await;
     data(&reply.json());
     // Without the group, the same caller may read but not write.
-    let plain = rsa.sign(&access_claims(&json!({"cognito:groups": []})));
+    let plain = rsa.sign(&access_claims(
+        &json!({"cognito:groups": [], "custom:switchboard_user_id": user}),
+    ));
     let reply = app
         .post_graphql(
             Some(&plain),
@@ -353,7 +374,9 @@ async fn a_provider_down_at_start_is_tried_again_when_a_token_arrives() {
     let app = app_for(&url).await;
     assert_eq!(provider.fetches(), 1);
     provider.set_up(true);
-    assert!(accepted(&app, &key.sign(&id_claims(&json!({})))).await);
+    let user = a_user(&app).await;
+    let token = key.sign(&id_claims(&json!({"custom:switchboard_user_id": user})));
+    assert!(accepted(&app, &token).await);
     assert_eq!(provider.fetches(), 2);
 }
 
