@@ -375,6 +375,13 @@ impl CallCounter {
     pub fn reset(&self) {
         self.0.lock().unwrap().clear();
     }
+
+    /// Every call so far by operation, forgetting them.
+    pub fn take(&self) -> std::collections::BTreeMap<String, usize> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+            .into_iter()
+            .collect()
+    }
 }
 
 impl Intercept for CallCounter {

@@ -5,64 +5,12 @@
 //! DynamoDB Local never does).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::json;
 use switchboard::store::Store;
 
 use crate::accounts::{create, customer, tier};
 use crate::helpers::{TestApp, data};
-
-/// Counts requests by DynamoDB operation (`Query`, `BatchGetItem`, …).
-#[derive(Debug, Clone, Default)]
-struct Counter(Arc<Mutex<BTreeMap<String, usize>>>);
-
-impl Intercept for Counter {
-    fn name(&self) -> &'static str {
-        "Counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or_default();
-        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
-        *self.0.lock().unwrap().entry(operation).or_default() += 1;
-        Ok(())
-    }
-}
-
-impl Counter {
-    fn take(&self) -> BTreeMap<String, usize> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-/// An app over `app`'s table whose client counts its requests.
-async fn counting(app: &TestApp) -> (TestApp, Counter) {
-    let counter = Counter::default();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .build();
-    let watched = TestApp::over_store(Store::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamodb),
-        app.store.table_name().to_owned(),
-    ));
-    (watched, counter)
-}
 
 /// On a multi-threaded runtime, as in production.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +35,7 @@ async fn a_page_of_100_accounts_with_tier_customer_and_owner_takes_one_batch_per
         }))
         .await;
     }
-    let (watched, calls_of) = counting(&app).await;
+    let (watched, calls_of) = app.counted(&[]).await;
     let body = watched
         .graphql(
             "{ accounts(first: 100) { edges { node { id
@@ -135,7 +83,7 @@ async fn a_page_of_customers_with_owner_and_admin_user_takes_one_batch() {
             data(&body);
         }
     }
-    let (watched, calls_of) = counting(&app).await;
+    let (watched, calls_of) = app.counted(&[]).await;
     let body = watched
         .graphql(
             "{ customers(first: 100) { edges { node { id owner { id } adminUser { id } } } } }",
@@ -179,7 +127,7 @@ async fn sub_accounts_list_their_masters_in_one_batch() {
         )
     }))
     .await;
-    let (watched, calls_of) = counting(&app).await;
+    let (watched, calls_of) = app.counted(&[]).await;
     let body = watched
         .graphql(
             "{ accounts(first: 100, filter: {type: SUB_ACCOUNT}) { edges { node { parentAccount { id } } } } }",
