@@ -15,6 +15,7 @@ use crate::store::Store;
 pub async fn state(config: &Config) -> Result<AppState, ConfigError> {
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(config.dynamodb_timeouts.sdk_config())
+        .retry_config(crate::store::retry_config())
         .load()
         .await;
     let config = match &config.jwt.secret_arn {

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 
 pub use accounts::{AccountFilter, Accounts};
@@ -150,6 +151,14 @@ impl Timeouts {
     }
 }
 
+/// How DynamoDB calls are retried: the SDK's standard mode (throttling,
+/// transient and server errors; exponential backoff with jitter), three
+/// attempts, all within [`Timeouts::operation`]. What still fails is
+/// reported to clients as `SERVICE_UNAVAILABLE`, marked retryable.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
 /// Builds a DynamoDB client from the standard AWS environment
 /// (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, the credentials chain) with
 /// the default [`Timeouts`].
@@ -161,6 +170,7 @@ pub async fn client_from_env() -> Client {
 pub async fn client_with_timeouts(timeouts: &Timeouts) -> Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts.sdk_config())
+        .retry_config(retry_config())
         .load()
         .await;
     client(&config)

@@ -190,3 +190,48 @@ async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_th
     );
     held.abort();
 }
+
+/// With the retry settings production uses: throttling is retried with
+/// backoff, invisibly when it passes, and reported as retryable when it
+/// does not.
+#[tokio::test]
+async fn throttling_is_retried_with_backoff_and_then_reported_as_retryable() {
+    let throttled = || {
+        wire_error(
+            400,
+            "ThrottlingException",
+            "Rate of requests exceeds the allowed throughput",
+        )
+    };
+    let passing = mock!(Client::batch_get_item)
+        .sequence()
+        .http_response(throttled)
+        .times(2)
+        .output(|| {
+            aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput::builder().build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&passing], |c| c
+        .retry_config(switchboard::store::retry_config()));
+    let app = TestApp::over_store(Store::new(client, "t"));
+    let body = app.graphql(QUERY, id()).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["pricingTier"], Value::Null);
+    assert_eq!(
+        passing.num_calls(),
+        3,
+        "two throttled attempts, then the one that passed"
+    );
+
+    let persistent = mock!(Client::batch_get_item).then_http_response(throttled);
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&persistent], |c| c
+        .retry_config(switchboard::store::retry_config()));
+    let app = TestApp::over_store(Store::new(client, "t"));
+    let body = app.graphql(QUERY, id()).await;
+    assert_generic(
+        &body,
+        "SERVICE_UNAVAILABLE",
+        &["Rate of requests", "Throttling"],
+    );
+    assert_eq!(persistent.num_calls(), 3, "three attempts, then the error");
+}
