@@ -3,11 +3,13 @@
 //! DynamoDB; the edge parses client input into these types and the store
 //! persists them, so an invalid value cannot travel past the edge.
 
+pub mod access;
 pub mod country;
 pub mod currency;
 pub mod customer;
 pub mod email;
 pub mod error;
+pub mod invitation;
 pub mod language;
 pub mod legal_document;
 pub mod metadata;

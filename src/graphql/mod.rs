@@ -2,11 +2,13 @@
 //! `Mutation` roots. [`schema_builder`] needs no data, so the SDL export
 //! and the server build the very same schema.
 
+pub mod access;
 pub mod customers;
 pub mod error;
 pub mod gate;
 pub mod guard;
 pub mod input;
+pub mod member_customers;
 pub mod pricing_tiers;
 pub mod scalars;
 pub mod users;
@@ -17,14 +19,20 @@ use crate::config::Config;
 use crate::store::Store;
 use customers::{CustomerMutation, CustomerQuery};
 use pricing_tiers::{PricingTierMutation, PricingTierQuery};
+use users::{CustomerUserMutation, UserMutation, UserQuery};
 
 /// Every query, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Query(PricingTierQuery, CustomerQuery);
+pub struct Query(PricingTierQuery, CustomerQuery, UserQuery);
 
 /// Every mutation, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PricingTierMutation, CustomerMutation);
+pub struct Mutation(
+    PricingTierMutation,
+    CustomerMutation,
+    UserMutation,
+    CustomerUserMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

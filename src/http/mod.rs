@@ -37,15 +37,18 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// Request limits.
     pub limits: Limits,
+    /// The store, to check that a token's user exists and is active.
+    pub store: Store,
 }
 
 impl AppState {
     /// State for `config` over `store`.
     pub fn new(config: &Config, store: Store) -> Self {
         Self {
-            schema: build_schema(store, config),
+            schema: build_schema(store.clone(), config),
             verifier: Arc::new(TokenVerifier::new(&config.jwt)),
             limits: config.limits,
+            store,
         }
     }
 }

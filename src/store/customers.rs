@@ -555,8 +555,13 @@ impl Customers {
                 items.push(Users::exists_check(&self.db, owner_id)?);
                 parts.push(Part::ExistingOwner);
             } else {
-                items.extend(Users::create_items(&self.db, owner_id, owner)?);
+                let user_items = Users::create_items(&self.db, owner_id, owner)?;
                 parts.extend([Part::NewOwner, Part::OwnerEmail]);
+                parts.extend(std::iter::repeat_n(
+                    Part::SearchTerm,
+                    user_items.len().saturating_sub(2),
+                ));
+                items.extend(user_items);
             }
             items.push(memberships::put_item(
                 &self.db,

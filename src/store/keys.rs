@@ -108,3 +108,21 @@ pub(crate) fn customer_search_partition(text: &str) -> String {
     let head: String = text.chars().take(2).collect();
     format!("SEARCH#CUSTOMER#{head}")
 }
+
+/// GSI2 partition of the users with `status`.
+pub(crate) fn users_with_status(status: &str) -> String {
+    format!("USERS#STATUS#{status}")
+}
+
+/// Primary key of a user search-term item: `term` (already normalised) of
+/// user `id`, in the partition of the term's first two characters.
+pub(crate) fn user_search_term(term: &str, id: &str) -> (String, String) {
+    (user_search_partition(term), format!("{term}#{id}"))
+}
+
+/// Partition of the user search terms starting with the first two
+/// characters of `text`.
+pub(crate) fn user_search_partition(text: &str) -> String {
+    let head: String = text.chars().take(2).collect();
+    format!("SEARCH#USER#{head}")
+}

@@ -30,7 +30,7 @@ pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
 pub use memberships::Memberships;
 pub use pricing_tiers::PricingTiers;
-pub use users::Users;
+pub use users::{UserFilter, Users};
 
 /// Handle on the table, cheap to clone; built once per process.
 #[derive(Clone, Debug)]

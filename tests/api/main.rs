@@ -16,3 +16,4 @@ mod http_protocol;
 mod lambda;
 mod logs;
 mod pricing_tiers;
+mod users;
