@@ -6,6 +6,7 @@
     reason = "building test documents by mapping is clearer than fold"
 )]
 
+mod access;
 mod auth;
 mod binary;
 mod contract;
