@@ -28,7 +28,13 @@ pub struct Config {
     /// Whether schema introspection is served (`GRAPHQL_INTROSPECTION`,
     /// default `true`; turn it off in production if the schema is private).
     pub introspection: bool,
+    /// How long an invitation's accept token works (`INVITATION_TTL`, a
+    /// duration such as `7d` or `12h`; default 7 days).
+    pub invitation_ttl: std::time::Duration,
 }
+
+/// Default lifetime of an invitation: seven days.
+pub const DEFAULT_INVITATION_TTL: std::time::Duration = std::time::Duration::from_hours(7 * 24);
 
 /// JWT verification settings.
 #[derive(Clone)]
@@ -117,6 +123,7 @@ impl Config {
                 max_fields: env.parse("GRAPHQL_MAX_FIELDS", defaults.max_fields)?,
             },
             introspection: env.parse("GRAPHQL_INTROSPECTION", true)?,
+            invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
         })
     }
 
@@ -185,6 +192,24 @@ impl Vars<'_> {
         }
     }
 
+    /// A positive duration in humantime form (`7d`, `90m`, `1s`).
+    fn duration(
+        &self,
+        name: &'static str,
+        default: std::time::Duration,
+    ) -> Result<std::time::Duration, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => humantime::parse_duration(&raw)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or(ConfigError {
+                    variable: name,
+                    problem: format!("`{raw}` is not a positive duration such as `7d` or `12h`"),
+                }),
+        }
+    }
+
     fn table_name(&self) -> Result<String, ConfigError> {
         let name = self
             .optional("TABLE_NAME")
@@ -224,6 +249,19 @@ mod tests {
         assert_eq!(config.limits, Limits::default());
         assert!(config.introspection);
         assert_eq!(config.jwt.leeway_seconds, 30);
+        assert_eq!(config.invitation_ttl, DEFAULT_INVITATION_TTL);
+    }
+
+    #[test]
+    fn the_invitation_lifetime_is_a_positive_duration() {
+        let config =
+            Config::from_vars(&vars(&[("JWT_SECRET", SECRET), ("INVITATION_TTL", "36h")])).unwrap();
+        assert_eq!(config.invitation_ttl.as_secs(), 36 * 3600);
+        for bad in ["0s", "soon", "-1d"] {
+            let err = Config::from_vars(&vars(&[("JWT_SECRET", SECRET), ("INVITATION_TTL", bad)]))
+                .unwrap_err();
+            assert_eq!(err.variable, "INVITATION_TTL", "{bad}");
+        }
     }
 
     #[test]

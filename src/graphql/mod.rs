@@ -8,6 +8,7 @@ pub mod error;
 pub mod gate;
 pub mod guard;
 pub mod input;
+pub mod invitations;
 pub mod member_customers;
 pub mod pricing_tiers;
 pub mod scalars;
@@ -18,12 +19,13 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::config::Config;
 use crate::store::Store;
 use customers::{CustomerMutation, CustomerQuery};
+use invitations::{InvitationMutation, InvitationQuery, InvitationTtl};
 use pricing_tiers::{PricingTierMutation, PricingTierQuery};
 use users::{CustomerUserMutation, UserMutation, UserQuery};
 
 /// Every query, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Query(PricingTierQuery, CustomerQuery, UserQuery);
+pub struct Query(PricingTierQuery, CustomerQuery, UserQuery, InvitationQuery);
 
 /// Every mutation, merged from the entity modules.
 #[derive(MergedObject, Default)]
@@ -32,6 +34,7 @@ pub struct Mutation(
     CustomerMutation,
     UserMutation,
     CustomerUserMutation,
+    InvitationMutation,
 );
 
 /// The executable schema.
@@ -48,6 +51,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build_schema(store: Store, config: &Config) -> AppSchema {
     let mut builder = schema_builder()
         .data(store)
+        .data(InvitationTtl(config.invitation_ttl))
         .limit_complexity(config.limits.max_complexity)
         .extension(gate::Gate::new(config.limits, config.introspection));
     if !config.introspection {

@@ -126,3 +126,33 @@ pub(crate) fn user_search_partition(text: &str) -> String {
     let head: String = text.chars().take(2).collect();
     format!("SEARCH#USER#{head}")
 }
+/// Primary key of an invitation item.
+pub(crate) fn invitation(id: &str) -> (String, String) {
+    (format!("INVITATION#{id}"), "INVITATION".to_owned())
+}
+
+/// GSI1 partition listing a customer's invitations.
+pub(crate) fn customer_invitations(customer_id: &str) -> String {
+    format!("CUSTOMER#{customer_id}#INVITATIONS")
+}
+
+/// Primary key of the item that finds an invitation by the SHA-256 of its
+/// token.
+pub(crate) fn invitation_token(hash: &str) -> (String, String) {
+    (
+        format!("INVITATION_TOKEN#{hash}"),
+        "INVITATION_TOKEN".to_owned(),
+    )
+}
+
+/// Primary key of the pointer to the one pending invitation of a customer
+/// for an email (normalised).
+pub(crate) fn pending_invitation(customer_id: &str, email: &str) -> (String, String) {
+    (
+        format!("INVITATION_PENDING#{customer_id}#{email}"),
+        "INVITATION_PENDING".to_owned(),
+    )
+}
+
+/// The attribute DynamoDB's time to live reads (epoch seconds).
+pub(crate) const TTL_ATTRIBUTE: &str = "ttl";

@@ -12,6 +12,7 @@ mod codec;
 pub mod cursor;
 pub mod customers;
 pub mod error;
+pub mod invitations;
 mod keys;
 pub mod memberships;
 mod paging;
@@ -28,6 +29,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
+pub use invitations::Invitations;
 pub use memberships::Memberships;
 pub use pricing_tiers::PricingTiers;
 pub use users::{UserFilter, Users};
@@ -69,6 +71,11 @@ impl Store {
     /// Users.
     pub fn users(&self) -> Users {
         Users::new(self.db.clone())
+    }
+
+    /// Invitations to join a customer.
+    pub fn invitations(&self) -> Invitations {
+        Invitations::new(self.db.clone())
     }
 
     /// Which users belong to which customers.

@@ -342,8 +342,8 @@ const CALLERS: [&str; 14] = [
 /// A row: admin, owner, then members by permission (`members` gives the
 /// outcome for each permission that allows the operation, `rest` for the
 /// others), then the other customer's member and the user without
-/// memberships (`outsider`). Disabled users and missing tokens are always
-/// 401.
+/// memberships (`outsider`). Disabled users are always 401, and so are
+/// missing tokens except for `acceptInvitation`.
 struct Row {
     name: &'static str,
     query: String,
@@ -353,6 +353,7 @@ struct Row {
     members: (&'static [&'static str], Outcome),
     rest: Outcome,
     outsider: Outcome,
+    no_token: Outcome,
 }
 
 impl Row {
@@ -361,7 +362,8 @@ impl Row {
             "admin" => self.admin,
             "owner" => self.owner,
             "other customer" | "no membership" => self.outsider,
-            "disabled" | "no token" => Unauth,
+            "disabled" => Unauth,
+            "no token" => self.no_token,
             permission if self.members.0.contains(&permission) => self.members.1,
             _ => self.rest,
         }
@@ -398,6 +400,22 @@ async fn authorization_matrix() {
     let stored = app.store.customers().get(customer).await.unwrap().unwrap();
     let target = app.create_user("target").await;
     add(&app, customer, target, &[]).await;
+    let target_email = app.store.users().get(target).await.unwrap().unwrap().email;
+    let revoked = data(
+        &app.graphql(
+            "mutation($c: ID!) { inviteCustomerUser(customerId: $c, email: \"gone@example.com\") { invitation { id } } }",
+            json!({"c": customer.to_string()}),
+        )
+        .await,
+    )["inviteCustomerUser"]["invitation"]["id"]
+        .clone();
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { revokeInvitation(id: $id) { id } }",
+            json!({"id": revoked}),
+        )
+        .await,
+    );
     let tier = data(
         &app.graphql(
             "mutation { createPricingTier(input: {name: \"Matrix\", currency: \"USD\", ratePerMinute: \"1\"}) { id } }",
@@ -442,6 +460,7 @@ async fn authorization_matrix() {
         members: (&[], Allowed),
         rest: Allowed,
         outsider: Allowed,
+        no_token: Unauth,
     };
     let admin_only = |name: &'static str, query: &str, vars: Value, admin: Outcome| Row {
         name,
@@ -452,6 +471,7 @@ async fn authorization_matrix() {
         members: (&[], FORBIDDEN),
         rest: FORBIDDEN,
         outsider: FORBIDDEN,
+        no_token: Unauth,
     };
     let read_customer = |name: &'static str, query: &str, vars: Value| Row {
         name,
@@ -462,6 +482,7 @@ async fn authorization_matrix() {
         members: (&["CUSTOMER_READ", "CUSTOMER_WRITE"], Allowed),
         rest: FORBIDDEN,
         outsider: Null,
+        no_token: Unauth,
     };
     let on_customer = |name: &'static str,
                        query: &str,
@@ -477,6 +498,7 @@ async fn authorization_matrix() {
         members: (members, allowed),
         rest: FORBIDDEN,
         outsider: NOT_FOUND,
+        no_token: Unauth,
     };
     let rows = vec![
         everyone("viewer", "{ viewer { isAdmin } }", json!({})),
@@ -656,6 +678,43 @@ async fn authorization_matrix() {
             After("FAILED_PRECONDITION"),
             &["USERS_MANAGE"],
         ),
+        Row {
+            members: (&["USERS_READ", "USERS_MANAGE"], Allowed),
+            ..read_customer(
+                "invitations",
+                "query($c: ID!) { invitations(customerId: $c) { edges { cursor } } }",
+                json!({"c": customer_s}),
+            )
+        },
+        on_customer(
+            "inviteCustomerUser",
+            "mutation($c: ID!, $e: String!) { inviteCustomerUser(customerId: $c, email: $e) { acceptToken } }",
+            json!({"c": customer_s, "e": target_email}),
+            After("CONFLICT"),
+            After("CONFLICT"),
+            &["USERS_MANAGE"],
+        ),
+        on_customer(
+            "revokeInvitation",
+            "mutation($id: ID!) { revokeInvitation(id: $id) { id } }",
+            json!({"id": revoked}),
+            After("FAILED_PRECONDITION"),
+            After("FAILED_PRECONDITION"),
+            &["USERS_MANAGE"],
+        ),
+        Row {
+            admin: After("FAILED_PRECONDITION"),
+            owner: After("FAILED_PRECONDITION"),
+            members: (&[], After("FAILED_PRECONDITION")),
+            rest: After("FAILED_PRECONDITION"),
+            outsider: After("FAILED_PRECONDITION"),
+            no_token: After("FAILED_PRECONDITION"),
+            ..everyone(
+                "acceptInvitation",
+                "mutation { acceptInvitation(token: \"unknown\", firstName: \"A\", lastName: \"B\", password: \"a long passphrase\") { userId } }",
+                json!({}),
+            )
+        },
     ];
     for row in &rows {
         for (caller, token) in &tokens {

@@ -14,6 +14,7 @@ mod customers;
 mod faults;
 mod helpers;
 mod http_protocol;
+mod invitations;
 mod lambda;
 mod logs;
 mod pricing_tiers;
