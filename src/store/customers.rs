@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::{ensure_version, from_sdk};
+use super::invitations::Invitations;
 use super::memberships::{self, MemberRole, Memberships};
 use super::paging::fill_page;
 use super::transaction::{Cancelled, TxError, backoff, transact};
@@ -909,7 +910,7 @@ impl Customers {
     }
 
     /// Deletes a `TERMINATED` customer with its memberships, accounts,
-    /// search terms and guards (its users remain: they may belong to other
+    /// invitations, search terms and guards (its users remain: they may belong to other
     /// customers). Safe with any number of dependents and safe to retry.
     pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
         let id_s = id.to_string();
@@ -966,6 +967,7 @@ impl Customers {
             }
             batch::delete_all(&self.db, doomed).await?;
         }
+        Invitations::delete_for_customer(&self.db, &id_s).await?;
         let terms = item
             .search_terms()?
             .iter()

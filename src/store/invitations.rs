@@ -529,6 +529,49 @@ impl Invitations {
         Err(too_much_contention())
     }
 
+    /// Deletes every invitation of a customer with its token item and
+    /// pending pointer: part of the customer's deletion cascade. Deleting
+    /// what is already gone is no error, so a retry simply continues.
+    pub(crate) async fn delete_for_customer(db: &Db, customer_id: &str) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let output = db
+                .client
+                .query()
+                .table_name(db.table.as_ref())
+                .index_name(keys::GSI1)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s(keys::customer_invitations(customer_id)))
+                .projection_expression("pk, sk, tokenHash, email")
+                .limit(100)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(from_sdk)?;
+            let mut doomed = Vec::new();
+            for mut item in output.items.unwrap_or_default() {
+                let text = |item: &mut Item, name: &str| {
+                    item.remove(name).and_then(|v| v.as_s().ok().cloned())
+                };
+                if let Some(hash) = text(&mut item, "tokenHash") {
+                    doomed.push(key(keys::invitation_token(&hash)));
+                }
+                if let Some(email) = text(&mut item, "email") {
+                    doomed.push(key(keys::pending_invitation(
+                        customer_id,
+                        &unique::normalize(&email),
+                    )));
+                }
+                doomed.push(item);
+            }
+            super::batch::delete_all(db, doomed).await?;
+            match output.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// One page of a customer's invitations, newest first, optionally only
     /// those with `status` (as of now: `EXPIRED` are the pending ones past
     /// their expiry).

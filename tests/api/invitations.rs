@@ -495,3 +495,40 @@ async fn only_accept_invitation_runs_without_a_token() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(error_code(&reply.json()), "FAILED_PRECONDITION");
 }
+
+#[tokio::test]
+async fn deleting_a_customer_deletes_its_invitations_and_their_tokens() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let (_, pending) = invited(&app, customer, &email("pending")).await;
+    let (_, used) = invited(&app, customer, &email("used")).await;
+    data(&accept(&app, &used).await);
+    for mutation in [
+        "mutation($id: ID!) { setCustomerStatus(id: $id, status: TERMINATED) { id } }",
+        "mutation($id: ID!) { deleteCustomer(id: $id) }",
+    ] {
+        data(
+            &app.graphql(mutation, json!({"id": customer.to_string()}))
+                .await,
+        );
+    }
+    let client = switchboard::store::client_from_env().await;
+    let items = client
+        .scan()
+        .table_name(app.store.table_name())
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let left: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.get("pk")?.as_s().ok().cloned())
+        .filter(|pk| pk.starts_with("INVITATION"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        error_code(&accept(&app, &pending).await),
+        "FAILED_PRECONDITION"
+    );
+}

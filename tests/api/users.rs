@@ -683,3 +683,98 @@ async fn a_users_memberships_list_its_customers_for_admins() {
         .collect();
     assert_eq!(customers, vec![second.to_string(), first.to_string()]);
 }
+
+/// Fails every `TransactWriteItems` after the first `allow`, as a crash
+/// part-way through a cascade would.
+#[derive(Debug)]
+struct CrashAfter {
+    allow: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CrashAfter {
+    fn name(&self) -> &'static str {
+        "CrashAfter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        if target.ends_with("TransactWriteItems")
+            && self
+                .allow
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |n| n.checked_sub(1),
+                )
+                .is_err()
+        {
+            return Err("simulated crash".into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_user_deletion_interrupted_at_any_step_finishes_when_retried() {
+    let app = TestApp::spawn().await;
+    let (first, _) = create_customer(&app, json!({})).await;
+    let (second, _) = create_customer(&app, json!({})).await;
+    for allow in [0, 1, 2] {
+        let email = unique_email(&format!("crash{allow}"));
+        let user = app.create_user_with_email(&email).await;
+        data(&add(&app, first, user, json!([]), false).await);
+        data(&add(&app, second, user, json!([]), false).await);
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(CrashAfter {
+                allow: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(allow)),
+            })
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
+        let crashing = TestApp::over_store(switchboard::store::Store::new(
+            aws_sdk_dynamodb::Client::from_conf(dynamodb),
+            app.store.table_name().to_owned(),
+        ));
+        let crashed = crashing
+            .graphql(DELETE_USER, json!({"id": user.to_string()}))
+            .await;
+        assert!(crashed.get("errors").is_some(), "{allow}: {crashed}");
+        // Half-deleted, the user already reads as gone.
+        assert!(app.store.users().get(user).await.unwrap().is_none());
+        let retried = app
+            .graphql(DELETE_USER, json!({"id": user.to_string()}))
+            .await;
+        assert_eq!(
+            data(&retried)["deleteUser"],
+            json!(user.to_string()),
+            "{allow}"
+        );
+        for customer in [first, second] {
+            assert!(
+                app.store
+                    .memberships()
+                    .get(customer, user)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        assert!(
+            app.store
+                .users()
+                .id_by_email(&email)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
