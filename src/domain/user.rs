@@ -16,6 +16,10 @@ use super::text::clean_text;
 
 /// Longest first or last name, in characters (as for customers).
 pub const MAX_NAME_CHARS: usize = 100;
+/// Longest search term, in bytes. Folding can turn one character into many
+/// (`ﷺ` becomes 30 letters), and a term is part of a sort key (1,024 bytes
+/// at most), so terms are cut here; prefix search needs no more.
+pub const MAX_TERM_BYTES: usize = 200;
 
 /// Whether a user may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,13 +123,25 @@ impl UserProfile {
     pub fn search_terms(&self) -> Vec<String> {
         let mut terms: Vec<String> = [&self.email, &self.first_name, &self.last_name]
             .into_iter()
-            .map(|t| search_key(t))
+            .map(|t| cut(search_key(t), MAX_TERM_BYTES))
             .filter(|t| !t.is_empty())
             .collect();
         terms.sort();
         terms.dedup();
         terms
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// The lower-cased domain of an email address (`Ada@Example.COM` →
@@ -202,6 +218,12 @@ mod tests {
     fn search_terms_are_folded_and_unique() {
         let p = UserProfile::parse(&draft("jose@example.com", "José", "jose")).unwrap();
         assert_eq!(p.search_terms(), vec!["jose", "jose@example.com"]);
+    }
+
+    #[test]
+    fn search_terms_fit_in_a_sort_key_whatever_the_folding() {
+        let p = UserProfile::parse(&draft("a@example.com", &"ﷺ".repeat(100), "B")).unwrap();
+        assert!(p.search_terms().iter().all(|t| t.len() <= MAX_TERM_BYTES));
     }
 
     #[test]

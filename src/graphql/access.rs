@@ -186,3 +186,25 @@ pub async fn customer_for(
     require(ctx, action, &customer).await?;
     Ok(customer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_map_to_stable_codes_and_hidden_reads_like_missing() {
+        let id = Uuid::nil();
+        assert!(refusal(Decision::Allow, id).is_none());
+        let hidden = refusal(Decision::Hidden, id).unwrap();
+        assert_eq!(hidden.code, Code::NotFound);
+        let missing = ApiError::from(crate::store::StoreError::NotFound {
+            entity: "Customer",
+            id: id.to_string(),
+        });
+        assert_eq!(hidden, missing);
+        assert_eq!(
+            refusal(Decision::Forbidden, id).unwrap().code,
+            Code::Forbidden
+        );
+    }
+}

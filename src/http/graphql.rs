@@ -428,3 +428,50 @@ fn ensure_code(err: ServerError, request_error: bool) -> ServerError {
     generic.path = err.path;
     with_code(generic, Code::InternalServerError)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACCEPT: &str = "acceptInvitation(token: \"t\", firstName: \"A\", lastName: \"B\", password: \"p\") { userId }";
+
+    fn anonymous(query: &str, operation: Option<&str>) -> bool {
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = operation {
+            request = request.operation_name(name);
+        }
+        is_anonymous_operation(&request)
+    }
+
+    #[test]
+    fn only_a_mutation_whose_sole_root_field_accepts_an_invitation_is_anonymous() {
+        assert!(anonymous(&format!("mutation {{ {ACCEPT} }}"), None));
+        assert!(anonymous(
+            &format!("mutation {{ renamed: {ACCEPT} }}"),
+            None
+        ));
+        assert!(anonymous(
+            &format!("query Q {{ viewer {{ isAdmin }} }} mutation M {{ {ACCEPT} }}"),
+            Some("M")
+        ));
+        for refused in [
+            format!("query {{ {ACCEPT} }}"),
+            format!("mutation {{ {ACCEPT} a2: {ACCEPT} }}"),
+            format!("mutation {{ {ACCEPT} deleteUser(id: \"x\") }}"),
+            format!("mutation {{ ...F }} fragment F on Mutation {{ {ACCEPT} }}"),
+            format!("mutation {{ ... on Mutation {{ {ACCEPT} }} }}"),
+            "mutation { deleteUser(id: \"x\") }".to_owned(),
+            "not graphql".to_owned(),
+        ] {
+            assert!(!anonymous(&refused, None), "{refused}");
+        }
+        assert!(!anonymous(
+            &format!("query Q {{ viewer {{ isAdmin }} }} mutation M {{ {ACCEPT} }}"),
+            Some("Q")
+        ));
+        assert!(!anonymous(
+            &format!("query Q {{ viewer {{ isAdmin }} }} mutation M {{ {ACCEPT} }}"),
+            None
+        ));
+    }
+}
