@@ -423,29 +423,47 @@ impl Intercept for TransactionsMeet {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test]
 async fn two_concurrent_accepts_of_one_token_yield_one_membership_and_one_conflict() {
     let app = TestApp::spawn().await;
     let (customer, _) = create_customer(&app, json!({})).await;
     let (_, token) = invited(&app, customer, &email("race")).await;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
-        .interceptor(TransactionsMeet {
-            barrier: Arc::new(Barrier::new(2)),
-            remaining: Arc::new(AtomicUsize::new(2)),
+    let barrier = Arc::new(Barrier::new(2));
+    let remaining = Arc::new(AtomicUsize::new(2));
+    // Each accept runs on its own thread and runtime: the interceptor
+    // blocks the thread it runs on until both transactions have arrived.
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let (barrier, remaining) = (Arc::clone(&barrier), Arc::clone(&remaining));
+            let (table, token) = (app.store.table_name().to_owned(), token.clone());
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(async move {
+                        let config =
+                            aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
+                            .interceptor(TransactionsMeet { barrier, remaining })
+                            .build();
+                        let racing = TestApp::over_store(Store::new(
+                            aws_sdk_dynamodb::Client::from_conf(dynamodb),
+                            table,
+                        ));
+                        accept(&racing, &token).await
+                    })
+            })
         })
-        .build();
-    let racing = Arc::new(TestApp::over_store(Store::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamodb),
-        app.store.table_name().to_owned(),
-    )));
-    // Separate tasks: the interceptor blocks its thread while it waits.
-    let spawn = || {
-        let (racing, token) = (Arc::clone(&racing), token.clone());
-        tokio::spawn(async move { accept(&racing, &token).await })
-    };
-    let (a, b) = (spawn(), spawn());
-    let results = [a.await.unwrap(), b.await.unwrap()];
+        .collect();
+    let results = tokio::task::spawn_blocking(move || {
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<Value>>()
+    })
+    .await
+    .unwrap();
     let winners: Vec<&Value> = results
         .iter()
         .filter(|r| r.get("errors").is_none())
