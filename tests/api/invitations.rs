@@ -550,3 +550,26 @@ async fn deleting_a_customer_deletes_its_invitations_and_their_tokens() {
         "FAILED_PRECONDITION"
     );
 }
+
+#[tokio::test]
+async fn neither_the_accept_token_nor_the_password_reaches_the_logs() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let (_, token) = invited(&app, customer, &email("quiet")).await;
+    let password = format!("secret passphrase {}", Uuid::now_v7().simple());
+    let reply = app
+        .post_graphql_as_request(
+            None,
+            "mutation Accept($t: String!, $p: String!) { acceptInvitation(token: $t, firstName: \"Q\", lastName: \"R\", password: $p) { userId } }",
+            json!({"t": token, "p": password}),
+            Some(&format!("accept-{}", Uuid::now_v7().simple())),
+        )
+        .await;
+    data(&reply.json());
+    let logged = crate::helpers::logs().text();
+    assert!(
+        !logged.contains(&token),
+        "the logs contain the accept token"
+    );
+    assert!(!logged.contains(&password), "the logs contain the password");
+}
