@@ -51,6 +51,9 @@ pub struct Config {
     pub metrics_namespace: String,
     /// How account credentials are hashed and how long they last.
     pub account_secrets: AccountSecretsConfig,
+    /// How long an invitation's accept token works (`INVITATION_TTL`, a
+    /// duration such as `7d` or `12h`; default 7 days).
+    pub invitation_ttl: std::time::Duration,
 }
 
 /// Account credential settings.
@@ -130,6 +133,9 @@ pub struct DocumentsConfig {
     /// How many persisted queries one process remembers (default 1000).
     pub cache_size: NonZeroUsize,
 }
+
+/// Default lifetime of an invitation: seven days.
+pub const DEFAULT_INVITATION_TTL: std::time::Duration = std::time::Duration::from_hours(7 * 24);
 
 /// JWT verification settings. At least one way to verify is configured: an
 /// HS256 secret (`JWT_SECRET`, or `JWT_SECRET_ARN` read from Secrets
@@ -270,6 +276,7 @@ impl Config {
                 .optional("METRICS_NAMESPACE")
                 .unwrap_or_else(|| "Switchboard".into()),
             account_secrets: AccountSecretsConfig::from_vars(vars)?,
+            invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
         })
     }
 
@@ -452,6 +459,24 @@ impl Vars<'_> {
             .collect()
     }
 
+    /// A positive duration in humantime form (`7d`, `90m`, `1s`).
+    fn duration(
+        &self,
+        name: &'static str,
+        default: std::time::Duration,
+    ) -> Result<std::time::Duration, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => humantime::parse_duration(&raw)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or(ConfigError {
+                    variable: name,
+                    problem: format!("`{raw}` is not a positive duration such as `7d` or `12h`"),
+                }),
+        }
+    }
+
     fn table_name(&self) -> Result<String, ConfigError> {
         let name = self
             .optional("TABLE_NAME")
@@ -502,6 +527,25 @@ mod tests {
         assert_eq!(config.jwt.leeway_seconds, 30);
         assert_eq!(config.dynamodb_timeouts, Timeouts::default());
         assert!(config.dynamodb_timeouts.operation < Duration::from_secs(15));
+        assert_eq!(config.invitation_ttl, DEFAULT_INVITATION_TTL);
+    }
+
+    #[test]
+    fn the_invitation_lifetime_is_a_positive_duration() {
+        let config = Config::from_vars(&with_key(&[
+            ("JWT_SECRET", SECRET),
+            ("INVITATION_TTL", "36h"),
+        ]))
+        .unwrap();
+        assert_eq!(config.invitation_ttl.as_secs(), 36 * 3600);
+        for bad in ["0s", "soon", "-1d"] {
+            let err = Config::from_vars(&with_key(&[
+                ("JWT_SECRET", SECRET),
+                ("INVITATION_TTL", bad),
+            ]))
+            .unwrap_err();
+            assert_eq!(err.variable, "INVITATION_TTL", "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! DynamoDB; the edge parses client input into these types and the store
 //! persists them, so an invalid value cannot travel past the edge.
 
+pub mod access;
 pub mod account;
 pub mod country;
 pub mod credentials;
@@ -10,6 +11,7 @@ pub mod currency;
 pub mod customer;
 pub mod email;
 pub mod error;
+pub mod invitation;
 pub mod ip;
 pub mod language;
 pub mod legal_document;

@@ -2,10 +2,10 @@
 //! profile, its owner, users and accounts, and the admin-only queries and
 //! mutations.
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use serde_json::{Map, Value};
 
+use super::access;
 use super::accounts::{AccountNode, account_connection};
 use super::connection::Connection as Paged;
 use super::error::ApiError;
@@ -14,8 +14,9 @@ use super::idempotency;
 use super::input::{int, parse_expected_version, parse_id};
 use super::loaders::loaders;
 use super::scalars::{DateTime, Decimal, Json};
-use super::users::UserNode;
+use super::users::{CustomerMembershipNode, UserNode};
 use crate::domain::InvalidInput;
+use crate::domain::access::{Action, Caller};
 use crate::domain::country::parse_country;
 use crate::domain::customer::{
     self as model, Customer, CustomerDraft, CustomerProfile, NewCustomer, search_key,
@@ -222,6 +223,11 @@ impl CustomerNode {
     fn p(&self) -> &CustomerProfile {
         &self.0.profile
     }
+
+    /// Billing fields need `BILLING_READ` (admins always pass).
+    async fn billing(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
+        access::require(ctx, &Action::ReadBilling, &self.0).await
+    }
 }
 
 /// A user through the request's loader, so a page of customers reads all
@@ -305,8 +311,9 @@ impl CustomerNode {
         self.0.subdomain()
     }
     /// Delinquency flag (not acted on yet).
-    async fn delinquent(&self) -> bool {
-        self.p().delinquent
+    async fn delinquent(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.billing(ctx).await?;
+        Ok(self.p().delinquent)
     }
     /// Website.
     async fn website_url(&self) -> Option<&str> {
@@ -317,28 +324,34 @@ impl CustomerNode {
         self.p().logo.as_deref()
     }
     /// Prepaid credit.
-    async fn credit(&self) -> Decimal {
-        Decimal::exact(self.p().billing.credit)
+    async fn credit(&self, ctx: &Context<'_>) -> Result<Decimal, ApiError> {
+        self.billing(ctx).await?;
+        Ok(Decimal::exact(self.p().billing.credit))
     }
     /// Top-up amount for automatic refills.
-    async fn automatic_refill_amount(&self) -> Decimal {
-        Decimal::exact(self.p().billing.automatic_refill_amount)
+    async fn automatic_refill_amount(&self, ctx: &Context<'_>) -> Result<Decimal, ApiError> {
+        self.billing(ctx).await?;
+        Ok(Decimal::exact(self.p().billing.automatic_refill_amount))
     }
     /// Balance below which an alert is sent.
-    async fn low_balance_alert_amount(&self) -> Decimal {
-        Decimal::exact(self.p().billing.low_balance_alert_amount)
+    async fn low_balance_alert_amount(&self, ctx: &Context<'_>) -> Result<Decimal, ApiError> {
+        self.billing(ctx).await?;
+        Ok(Decimal::exact(self.p().billing.low_balance_alert_amount))
     }
     /// When the last low-balance alert was sent (read-only).
-    async fn low_balance_alert_at(&self) -> Option<DateTime> {
-        self.0.low_balance_alert_at.map(DateTime)
+    async fn low_balance_alert_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime>, ApiError> {
+        self.billing(ctx).await?;
+        Ok(self.0.low_balance_alert_at.map(DateTime))
     }
     /// How many low-balance alerts were sent (read-only).
-    async fn low_balance_alert_count(&self) -> i32 {
-        int(self.0.low_balance_alert_count)
+    async fn low_balance_alert_count(&self, ctx: &Context<'_>) -> Result<i32, ApiError> {
+        self.billing(ctx).await?;
+        Ok(int(self.0.low_balance_alert_count))
     }
     /// Default bill method.
-    async fn default_bill_method(&self) -> BillMethod {
-        self.p().billing.default_bill_method.into()
+    async fn default_bill_method(&self, ctx: &Context<'_>) -> Result<BillMethod, ApiError> {
+        self.billing(ctx).await?;
+        Ok(self.p().billing.default_bill_method.into())
     }
     /// International calling allowed.
     async fn international_calling(&self) -> bool {
@@ -452,42 +465,36 @@ impl CustomerNode {
             ))
         })
     }
-    /// The customer's users (the owner included), `first` (at most 100) at
-    /// a time.
+    /// The customer's users (the owner included) with their permissions,
+    /// `first` (at most 100) at a time; each user is `node.user`. Needs
+    /// `USERS_READ`.
     #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
     async fn users(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> Result<Connection<String, UserNode>, ApiError> {
+    ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
+        access::require(ctx, &Action::ReadUsers, &self.0).await?;
         let page = PageRequest::new(first, after)?;
         let page = store(ctx).memberships().list(self.0.id, &page).await?;
+        // One batched read for the page's users, not one per edge.
         let ids: Vec<_> = page.items.iter().map(|(m, _)| m.user_id).collect();
-        let mut users = store(ctx).users().get_many(&ids).await?;
-        let mut connection = Connection::new(false, page.has_next_page);
-        connection
-            .edges
-            .extend(page.items.into_iter().filter_map(|(m, cursor)| {
-                users
-                    .remove(&m.user_id)
-                    .map(|u| Edge::new(cursor, UserNode(u)))
-            }));
-        Ok(connection)
+        let users = store(ctx).users().get_many(&ids).await?;
+        let mut customers = std::collections::HashMap::from([(self.0.id, self.0.clone())]);
+        Ok(super::users::connection(page, &users, &mut customers))
     }
     /// The customer's telephony accounts, newest first, `first` (at most
     /// 100) at a time; the same connection as `accounts(filter:
-    /// {customerId})`.
-    #[graphql(
-        guard = "AdminGuard",
-        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
-    )]
+    /// {customerId})`. Needs `ACCOUNTS_READ` on the customer.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> Result<Paged<AccountNode>, ApiError> {
+        access::require(ctx, &Action::ReadAccounts, &self.0).await?;
         let filter = AccountFilter {
             customer_id: Some(self.0.id),
             ..AccountFilter::default()
@@ -953,6 +960,71 @@ fn ok<T>(v: T) -> Result<T, InvalidInput> {
 }
 
 impl UpdateCustomerInput {
+    /// What the patch does, in the policy's terms: each group of fields it
+    /// touches needs its own permission.
+    fn actions(&self) -> Vec<Action> {
+        let restricted = !self.credit.is_undefined()
+            || !self.delinquent.is_undefined()
+            || !self.allowed_domains_origins.is_undefined()
+            || !self.allowed_domains_registration.is_undefined();
+        let billing = !self.automatic_refill_amount.is_undefined()
+            || !self.low_balance_alert_amount.is_undefined()
+            || !self.default_bill_method.is_undefined();
+        let mut actions = vec![Action::WriteCustomer];
+        if billing {
+            actions = vec![Action::WriteBilling];
+            if self.touches_profile() {
+                actions.push(Action::WriteCustomer);
+            }
+        }
+        if restricted {
+            actions.push(Action::WriteCustomerRestricted);
+        }
+        actions
+    }
+
+    /// Whether any field outside billing and the admin-only ones is set.
+    fn touches_profile(&self) -> bool {
+        let set = [
+            self.customer_type.is_undefined(),
+            self.first_name.is_undefined(),
+            self.last_name.is_undefined(),
+            self.email.is_undefined(),
+            self.company_name.is_undefined(),
+            self.country.is_undefined(),
+            self.currency.is_undefined(),
+            self.language.is_undefined(),
+            self.external_id.is_undefined(),
+            self.tenant_id.is_undefined(),
+            self.customer_prefix.is_undefined(),
+            self.hostname.is_undefined(),
+            self.subdomain.is_undefined(),
+            self.website_url.is_undefined(),
+            self.logo.is_undefined(),
+            self.international_calling.is_undefined(),
+            self.media_bypass.is_undefined(),
+            self.account_lock.is_undefined(),
+            self.call_recording.is_undefined(),
+            self.cnam_look_ups.is_undefined(),
+            self.hold_music.is_undefined(),
+            self.transcribe_calls.is_undefined(),
+            self.call_debug.is_undefined(),
+            self.cdr_retention.is_undefined(),
+            self.max_outbound_call_rate.is_undefined(),
+            self.call_forwarding_call_limit.is_undefined(),
+            self.admin_user.is_undefined(),
+            self.billing_user.is_undefined(),
+            self.call_recording_user.is_undefined(),
+            self.support_user.is_undefined(),
+            self.addresses.is_undefined(),
+            self.telephones.is_undefined(),
+            self.legal_documents.is_undefined(),
+            self.settings.is_undefined(),
+            self.metadata.is_undefined(),
+        ];
+        set.iter().any(|undefined| !undefined)
+    }
+
     /// Writes the patch onto a draft of the current profile. Field paths in
     /// errors are full (`input.email`).
     #[expect(
@@ -1228,52 +1300,59 @@ impl CustomerFilterInput {
     }
 }
 
-/// Customer queries; platform admins only.
+/// A customer the caller may read (`CUSTOMER_READ`), or `None` when it
+/// does not exist or the caller does not belong to it.
+async fn readable(
+    ctx: &Context<'_>,
+    customer: Option<Customer>,
+) -> Result<Option<CustomerNode>, ApiError> {
+    match customer {
+        Some(customer) => Ok(access::visible(ctx, &Action::ReadCustomer, customer)
+            .await?
+            .map(CustomerNode)),
+        None => Ok(None),
+    }
+}
+
+/// Customer queries: admins see every customer, users the customers they
+/// belong to (with `CUSTOMER_READ`); any other customer reads as `null`.
 #[derive(Default)]
 pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
     /// The customer with `id`, or `null`.
-    #[graphql(guard = "AdminGuard")]
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerNode>, ApiError> {
         let id = parse_id(&id, "id")?;
-        Ok(customers(ctx).get(id).await?.map(CustomerNode))
+        readable(ctx, customers(ctx).get(id).await?).await
     }
 
     /// The customer with this email (case-insensitive), or `null`.
-    #[graphql(guard = "AdminGuard")]
     async fn customer_by_email(
         &self,
         ctx: &Context<'_>,
         email: String,
     ) -> Result<Option<CustomerNode>, ApiError> {
-        Ok(customers(ctx).get_by_email(&email).await?.map(CustomerNode))
+        readable(ctx, customers(ctx).get_by_email(&email).await?).await
     }
 
     /// The customer with this customer key, or `null`.
-    #[graphql(guard = "AdminGuard")]
     async fn customer_by_key(
         &self,
         ctx: &Context<'_>,
         customer_key: String,
     ) -> Result<Option<CustomerNode>, ApiError> {
-        Ok(customers(ctx)
-            .get_by_key(&customer_key)
-            .await?
-            .map(CustomerNode))
+        readable(ctx, customers(ctx).get_by_key(&customer_key).await?).await
     }
 
     /// Customers, newest first (in match order when searching), `first` (at
-    /// most 100) at a time. One page reads at most a bounded number of
-    /// stored items (1,000 by default): when a filter matches few of them,
-    /// the page may hold fewer than `first` items, or none, with
-    /// `hasNextPage: true` and an `endCursor` past everything read, so keep
-    /// paging with `after: endCursor` until `hasNextPage` is false.
-    #[graphql(
-        guard = "AdminGuard",
-        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
-    )]
+    /// most 100) at a time. A user sees only the customers it belongs to and
+    /// may read. One page reads at most a bounded number of stored items
+    /// (1,000 by default): when a filter matches few of them, the page may
+    /// hold fewer than `first` items, or none, with `hasNextPage: true` and
+    /// an `endCursor` past everything read, so keep paging with `after:
+    /// endCursor` until `hasNextPage` is false.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -1285,6 +1364,9 @@ impl CustomerQuery {
         let filter = filter.unwrap_or_default().parse()?;
         if filter.deleting && !principal(ctx)?.is_admin {
             return Err(ApiError::forbidden());
+        }
+        if let Caller::User(user_id) = access::caller(ctx)? {
+            return super::member_customers::list(ctx, user_id, &filter, page).await;
         }
         let page = customers(ctx).list(&filter, &page).await?;
         Ok(Paged::from_page(page, CustomerNode))
@@ -1338,7 +1420,10 @@ impl CustomerMutation {
 
     /// Changes the fields given in `input`. With `expectedVersion`, fails
     /// with `CONFLICT` unless the customer is still at that version.
-    #[graphql(guard = "AdminGuard")]
+    /// Members need `CUSTOMER_WRITE` for profile fields and `BILLING_WRITE`
+    /// for `automaticRefillAmount`, `lowBalanceAlertAmount` and
+    /// `defaultBillMethod`; `credit`, `delinquent` and the allowed domains
+    /// are admin-only.
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
@@ -1348,6 +1433,15 @@ impl CustomerMutation {
     ) -> Result<CustomerNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
+        if access::caller(ctx)? != Caller::Admin {
+            let customer = customers(ctx)
+                .get(id)
+                .await?
+                .ok_or_else(|| access::not_found(id))?;
+            for action in input.actions() {
+                access::require(ctx, &action, &customer).await?;
+            }
+        }
         let customer = customers(ctx)
             .update(id, expected, |current| {
                 let mut draft = CustomerDraft::from(&current.profile);

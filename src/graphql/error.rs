@@ -189,6 +189,11 @@ impl From<StoreError> for ApiError {
                 field: field.map(str::to_owned),
             },
             StoreError::FailedPrecondition(message) => Self::new(Code::FailedPrecondition, message),
+            StoreError::PreconditionAt { field, message } => Self {
+                code: Code::FailedPrecondition,
+                message,
+                field: Some(field.to_owned()),
+            },
             StoreError::InvalidInput(invalid) => invalid.into(),
             StoreError::IdempotencyKeyTaken => Self {
                 code: Code::Conflict,
@@ -251,6 +256,15 @@ mod tests {
 
         let precondition = code_of(StoreError::FailedPrecondition("default".into()));
         assert_eq!(precondition.code, Code::FailedPrecondition);
+
+        let at = code_of(StoreError::PreconditionAt {
+            field: "email",
+            message: "domain".into(),
+        });
+        assert_eq!(
+            (at.code, at.field.as_deref()),
+            (Code::FailedPrecondition, Some("email"))
+        );
 
         let cursor = code_of(StoreError::InvalidCursor);
         assert_eq!(

@@ -2,6 +2,7 @@
 //! `Mutation` roots. [`schema_builder`] needs no data, so the SDL export
 //! and the server build the very same schema.
 
+pub mod access;
 pub mod accounts;
 pub mod connection;
 pub mod customers;
@@ -10,7 +11,9 @@ pub mod gate;
 pub mod guard;
 pub mod idempotency;
 pub mod input;
+pub mod invitations;
 pub mod loaders;
+pub mod member_customers;
 pub mod nesting;
 pub mod pricing_tiers;
 pub mod scalars;
@@ -22,15 +25,30 @@ use crate::config::Config;
 use crate::store::Store;
 use accounts::{AccountMutation, AccountQuery, AccountSecrets};
 use customers::{CustomerMutation, CustomerQuery};
+use invitations::{InvitationMutation, InvitationQuery, InvitationTtl};
 use pricing_tiers::{PricingTierMutation, PricingTierQuery};
+use users::{CustomerUserMutation, UserMutation, UserQuery};
 
 /// Every query, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Query(PricingTierQuery, CustomerQuery, AccountQuery);
+pub struct Query(
+    PricingTierQuery,
+    CustomerQuery,
+    AccountQuery,
+    UserQuery,
+    InvitationQuery,
+);
 
 /// Every mutation, merged from the entity modules.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PricingTierMutation, CustomerMutation, AccountMutation);
+pub struct Mutation(
+    PricingTierMutation,
+    CustomerMutation,
+    AccountMutation,
+    UserMutation,
+    CustomerUserMutation,
+    InvitationMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -54,6 +72,7 @@ pub fn build_schema(store: Store, config: &Config) -> AppSchema {
             ),
             lifetime: config.account_secrets.lifetime,
         })
+        .data(InvitationTtl(config.invitation_ttl))
         .limit_complexity(config.limits.max_complexity)
         .extension(gate::Gate::new(config.limits, config.introspection));
     if !config.introspection {

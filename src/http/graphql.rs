@@ -6,8 +6,10 @@
 //! body cap. Here: one operation per request; mutations only over POST
 //! (405 otherwise); bodies only as `application/json` (415 otherwise, which
 //! also blocks cross-site form posts); bodies over the limit get 413; every
-//! request needs a valid bearer token (401 otherwise); and every error in
-//! the response carries a stable `extensions.code`.
+//! request needs a valid bearer token (401 otherwise) whose subject is an
+//! admin or an active user, except a mutation whose only root field is
+//! `acceptInvitation` sent without any `Authorization` header; and every
+//! error in the response carries a stable `extensions.code`.
 
 use std::collections::HashMap;
 
@@ -27,7 +29,10 @@ use super::documents::{Asked, Refusal};
 use super::graphiql;
 use super::negotiate::{Format, is_json_body, negotiate, wants_html};
 use crate::auth::AuthError;
-use crate::graphql::error::{Code, INTERNAL_MESSAGE};
+use crate::domain::access::Caller;
+use crate::domain::user::UserStatus;
+use crate::graphql::access::RequestAccess;
+use crate::graphql::error::{ApiError, Code, INTERNAL_MESSAGE};
 use crate::graphql::gate::{too_deep_message, with_code};
 use crate::graphql::loaders::{Loaders, run_batched};
 use crate::graphql::nesting;
@@ -60,11 +65,15 @@ fn json_response(status: StatusCode, format: Format, body: &Value) -> Response {
 }
 
 fn unauthorized(format: Format, err: &AuthError) -> Response {
+    unauthorized_with(format, &err.to_string())
+}
+
+fn unauthorized_with(format: Format, message: &str) -> Response {
     let mut response = error_response(
         StatusCode::UNAUTHORIZED,
         format,
         Code::Unauthenticated,
-        &err.to_string(),
+        message,
     );
     response
         .headers_mut()
@@ -108,19 +117,106 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
             return bad_request(format, "the request body could not be read");
         }
     };
+    // Without a token, only an anonymous operation may go on (see below).
     let principal = match state.verifier.authenticate(&parts.headers).await {
-        Ok(principal) => principal,
+        Ok(principal) => Some(principal),
+        Err(AuthError::Missing) => None,
         Err(err) => return unauthorized(format, &err),
     };
     let incoming = match parse_post_body(&bytes) {
         Ok(incoming) => incoming,
+        Err(_) if principal.is_none() => return unauthorized(format, &AuthError::Missing),
         Err(message) => return bad_request(format, message),
     };
-    let graphql_request = match admit(&state, incoming, principal.is_admin, format) {
+    let is_admin = principal.as_ref().is_some_and(|p| p.is_admin);
+    let graphql_request = match admit(&state, incoming, is_admin, format) {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
-    execute(&state, graphql_request.data(principal), format).await
+    let Some(principal) = principal else {
+        // The one operation no token authorises: accepting an invitation,
+        // whose own token is the credential. Anything else without a token
+        // stays 401.
+        if is_anonymous_operation(&graphql_request) {
+            return execute(&state, graphql_request, format).await;
+        }
+        return unauthorized(format, &AuthError::Missing);
+    };
+    let access = match request_access(&state, &principal).await {
+        Ok(access) => access,
+        Err(response) => return response(format),
+    };
+    execute(&state, graphql_request.data(principal).data(access), format).await
+}
+
+/// Root fields that run without a token. Each must authenticate by its own
+/// arguments and return nothing that needs a caller to be read.
+const ANONYMOUS_FIELDS: &[&str] = &["acceptInvitation"];
+
+/// Whether the request's operation is a mutation whose only root selection
+/// is one of [`ANONYMOUS_FIELDS`]: no fragments, no second field, so nothing
+/// else can ride along without a token. Decided on the parsed document; a
+/// document that does not parse is not anonymous (the caller then gets the
+/// usual 401).
+fn is_anonymous_operation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::Selection;
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let operation = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), None) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    let Some(operation) = operation else {
+        return false;
+    };
+    let items = &operation.node.selection_set.node.items;
+    operation.node.ty == OperationType::Mutation
+        && items.len() == 1
+        && matches!(&items[0].node, Selection::Field(field)
+            if ANONYMOUS_FIELDS.contains(&field.node.name.node.as_str()))
+}
+
+type AccessRefusal = Box<dyn FnOnce(Format) -> Response + Send>;
+
+/// The caller behind a verified token: an admin, or an existing, active
+/// user whose id is the token's `sub`. Anything else is 401, like a bad
+/// token (a deleted or disabled user's tokens stop working at once).
+async fn request_access(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+) -> Result<RequestAccess, AccessRefusal> {
+    if principal.is_admin {
+        return Ok(RequestAccess::new(Caller::Admin));
+    }
+    let refused: AccessRefusal = Box::new(|format| {
+        unauthorized_with(
+            format,
+            "the token's subject is not an active user of this gateway",
+        )
+    });
+    let Some(Ok(id)) = principal.user_id.as_deref().map(uuid::Uuid::parse_str) else {
+        return Err(refused);
+    };
+    match state.store.users().get(id).await {
+        Ok(Some(user)) if user.status == UserStatus::Active => {
+            Ok(RequestAccess::new(Caller::User(user.id)))
+        }
+        Ok(_) => Err(refused),
+        Err(err) => {
+            let error = ApiError::from(err);
+            Err(Box::new(move |format| {
+                let status = if error.code == Code::ServiceUnavailable {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                error_response(status, format, error.code, &error.message)
+            }))
+        }
+    }
 }
 
 /// `GET /graphql?query=…&variables=…&operationName=…` for queries; GraphiQL
@@ -142,6 +238,10 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Ok(principal) => principal,
         Err(err) => return unauthorized(format, &err),
     };
+    let access = match request_access(&state, &principal).await {
+        Ok(access) => access,
+        Err(response) => return response(format),
+    };
     let incoming = match parse_get_params(params) {
         Ok(incoming) => incoming,
         Err(message) => return bad_request(format, message),
@@ -162,7 +262,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             .insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, graphql_request.data(principal), format).await
+    execute(&state, graphql_request.data(principal).data(access), format).await
 }
 
 /// Decides which document the request runs, before anything parses it:
@@ -444,4 +544,51 @@ fn ensure_code(err: ServerError, request_error: bool) -> ServerError {
     generic.locations = err.locations;
     generic.path = err.path;
     with_code(generic, Code::InternalServerError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACCEPT: &str = "acceptInvitation(token: \"t\", firstName: \"A\", lastName: \"B\", password: \"p\") { userId }";
+
+    fn anonymous(query: &str, operation: Option<&str>) -> bool {
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = operation {
+            request = request.operation_name(name);
+        }
+        is_anonymous_operation(&request)
+    }
+
+    #[test]
+    fn only_a_mutation_whose_sole_root_field_accepts_an_invitation_is_anonymous() {
+        assert!(anonymous(&format!("mutation {{ {ACCEPT} }}"), None));
+        assert!(anonymous(
+            &format!("mutation {{ renamed: {ACCEPT} }}"),
+            None
+        ));
+        assert!(anonymous(
+            &format!("query Q {{ viewer {{ isAdmin }} }} mutation M {{ {ACCEPT} }}"),
+            Some("M")
+        ));
+        for refused in [
+            format!("query {{ {ACCEPT} }}"),
+            format!("mutation {{ {ACCEPT} a2: {ACCEPT} }}"),
+            format!("mutation {{ {ACCEPT} deleteUser(id: \"x\") }}"),
+            format!("mutation {{ ...F }} fragment F on Mutation {{ {ACCEPT} }}"),
+            format!("mutation {{ ... on Mutation {{ {ACCEPT} }} }}"),
+            "mutation { deleteUser(id: \"x\") }".to_owned(),
+            "not graphql".to_owned(),
+        ] {
+            assert!(!anonymous(&refused, None), "{refused}");
+        }
+        assert!(!anonymous(
+            &format!("query Q {{ viewer {{ isAdmin }} }} mutation M {{ {ACCEPT} }}"),
+            Some("Q")
+        ));
+        assert!(!anonymous(
+            &format!("query Q {{ viewer {{ isAdmin }} }} mutation M {{ {ACCEPT} }}"),
+            None
+        ));
+    }
 }

@@ -45,7 +45,8 @@ pub struct AppState {
     pub documents: Arc<Documents>,
     /// Browser origins allowed to call the API.
     pub cors_allowed_origins: Arc<[String]>,
-    /// The store, for building each request's data loaders.
+    /// The store, for each request's data loaders and for checking that a
+    /// token's user exists and is active.
     pub store: Store,
     /// Writes each request's metrics line (or nothing, when off).
     pub metrics: Emitter,

@@ -33,6 +33,7 @@ use uuid::Uuid;
 use super::codec::{Item, ensure_fits, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::{ensure_version, from_sdk};
 use super::idempotency::IdempotencyKey;
+use super::invitations::Invitations;
 use super::memberships::{self, MemberRole, Memberships};
 use super::paging::fill_page;
 use super::transaction::{Cancelled, TxError, backoff, transact};
@@ -660,13 +661,13 @@ impl Customers {
                 items.push(unique::claim(&self.db, kind, &value, &id)?);
                 parts.push(Part::Claim(kind));
             }
-            if existing_owner.is_some() {
-                items.push(Users::exists_check(&self.db, owner_id)?);
-                parts.push(Part::ExistingOwner);
-            } else {
-                items.extend(Users::create_items(&self.db, owner_id, owner)?);
-                parts.extend([Part::NewOwner, Part::OwnerEmail]);
-            }
+            self.owner_items(
+                existing_owner.is_some(),
+                owner_id,
+                owner,
+                &mut items,
+                &mut parts,
+            )?;
             items.push(memberships::put_item(
                 &self.db,
                 &id,
@@ -719,6 +720,32 @@ impl Customers {
             }
         }
         Err(too_much_contention())
+    }
+
+    /// The owner's items in a creating transaction: a check that an
+    /// existing owner is still there, or the new owner with its guards and
+    /// search terms.
+    fn owner_items(
+        &self,
+        existing: bool,
+        owner_id: Uuid,
+        owner: &NewUser,
+        items: &mut Vec<TransactWriteItem>,
+        parts: &mut Vec<Part>,
+    ) -> Result<(), StoreError> {
+        if existing {
+            items.push(Users::exists_check(&self.db, owner_id)?);
+            parts.push(Part::ExistingOwner);
+        } else {
+            let user_items = Users::create_items(&self.db, owner_id, owner)?;
+            parts.extend([Part::NewOwner, Part::OwnerEmail]);
+            parts.extend(std::iter::repeat_n(
+                Part::SearchTerm,
+                user_items.len().saturating_sub(2),
+            ));
+            items.extend(user_items);
+        }
+        Ok(())
     }
 
     /// Applies a patch: `apply` turns the current customer into the new
@@ -1024,11 +1051,11 @@ impl Customers {
     }
 
     /// Deletes a `TERMINATED` customer with its memberships, accounts (and
-    /// their places on their pricing tiers), search terms and guards (its
-    /// users remain: they may belong to other customers). Safe with any
-    /// number of dependents, safe to retry after a crash at any point, and
-    /// safe to call several times at once: every call that finds the
-    /// customer answers success once it is gone.
+    /// their places on their pricing tiers), invitations, search terms and
+    /// guards (its users remain: they may belong to other customers). Safe
+    /// with any number of dependents, safe to retry after a crash at any
+    /// point, and safe to call several times at once: every call that finds
+    /// the customer answers success once it is gone.
     pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
         let id_s = id.to_string();
         let item = self.mark_deleting(id).await?;
@@ -1054,6 +1081,7 @@ impl Customers {
                 None => break,
             }
         }
+        Invitations::delete_for_customer(&self.db, &id_s).await?;
         let mut terms = item.search_terms()?;
         // Terms the current folding gives too, in case an item's stored list
         // predates a change of folding.

@@ -46,6 +46,16 @@ pub enum StoreError {
     /// [`super::idempotency::Idempotency::recorded`].
     #[error("the idempotency key was used already")]
     IdempotencyKeyTaken,
+    /// Like [`StoreError::FailedPrecondition`], with the input field whose
+    /// value the state refuses (a user whose email domain a customer does
+    /// not accept: `userId`, `email`).
+    #[error("{message}")]
+    PreconditionAt {
+        /// The input field at fault.
+        field: &'static str,
+        /// What the state does not allow.
+        message: String,
+    },
     /// A pagination cursor that this service did not issue.
     #[error("the cursor is not valid")]
     InvalidCursor,

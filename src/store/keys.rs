@@ -126,3 +126,50 @@ pub(crate) const ALL_ACCOUNTS: &str = "ACCOUNTS";
 pub(crate) fn tier_accounts(tier_id: &str) -> String {
     format!("PRICING_TIER#{tier_id}#ACCOUNTS")
 }
+/// GSI2 partition of the users with `status`.
+pub(crate) fn users_with_status(status: &str) -> String {
+    format!("USERS#STATUS#{status}")
+}
+
+/// Primary key of a user search-term item: `term` (already normalised) of
+/// user `id`, in the partition of the term's first two characters.
+pub(crate) fn user_search_term(term: &str, id: &str) -> (String, String) {
+    (user_search_partition(term), format!("{term}#{id}"))
+}
+
+/// Partition of the user search terms starting with the first two
+/// characters of `text`.
+pub(crate) fn user_search_partition(text: &str) -> String {
+    let head: String = text.chars().take(2).collect();
+    format!("SEARCH#USER#{head}")
+}
+/// Primary key of an invitation item.
+pub(crate) fn invitation(id: &str) -> (String, String) {
+    (format!("INVITATION#{id}"), "INVITATION".to_owned())
+}
+
+/// GSI1 partition listing a customer's invitations.
+pub(crate) fn customer_invitations(customer_id: &str) -> String {
+    format!("CUSTOMER#{customer_id}#INVITATIONS")
+}
+
+/// Primary key of the item that finds an invitation by the SHA-256 of its
+/// token.
+pub(crate) fn invitation_token(hash: &str) -> (String, String) {
+    (
+        format!("INVITATION_TOKEN#{hash}"),
+        "INVITATION_TOKEN".to_owned(),
+    )
+}
+
+/// Primary key of the pointer to the one pending invitation of a customer
+/// for an email (normalised).
+pub(crate) fn pending_invitation(customer_id: &str, email: &str) -> (String, String) {
+    (
+        format!("INVITATION_PENDING#{customer_id}#{email}"),
+        "INVITATION_PENDING".to_owned(),
+    )
+}
+
+/// The attribute DynamoDB's time to live reads (epoch seconds).
+pub(crate) const TTL_ATTRIBUTE: &str = "ttl";

@@ -14,6 +14,7 @@ pub mod cursor;
 pub mod customers;
 pub mod error;
 pub mod idempotency;
+pub mod invitations;
 mod keys;
 pub mod memberships;
 mod paging;
@@ -34,9 +35,10 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 pub use accounts::{AccountFilter, Accounts};
 pub use customers::{CustomerFilter, Customers};
 pub use error::StoreError;
+pub use invitations::Invitations;
 pub use memberships::Memberships;
 pub use pricing_tiers::PricingTiers;
-pub use users::Users;
+pub use users::{UserFilter, Users};
 
 /// Handle on the table, cheap to clone; built once per process.
 #[derive(Clone, Debug)]
@@ -101,6 +103,11 @@ impl Store {
     /// Users.
     pub fn users(&self) -> Users {
         Users::new(self.db.clone())
+    }
+
+    /// Invitations to join a customer.
+    pub fn invitations(&self) -> Invitations {
+        Invitations::new(self.db.clone())
     }
 
     /// Which users belong to which customers.

@@ -9,13 +9,13 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use serde_json::{Value, json};
 
 use super::StoreError;
 use super::error::from_sdk;
-use super::keys::{INDEXES, PK, SK};
+use super::keys::{INDEXES, PK, SK, TTL_ATTRIBUTE};
 
 /// What `create_table` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,7 @@ pub fn cloudformation_properties() -> Value {
             }))
             .collect::<Vec<_>>(),
         "BillingMode": "PAY_PER_REQUEST",
+        "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": true},
     })
 }
 
@@ -116,7 +117,40 @@ pub async fn create_table(client: &Client, name: &str) -> Result<Created, StoreE
         Err(err) => return Err(from_sdk(err)),
     };
     wait_until_active(client, name).await?;
+    enable_ttl(client, name).await?;
     Ok(created)
+}
+
+/// Turns on DynamoDB's time to live on [`TTL_ATTRIBUTE`] (expired
+/// invitations), unless it is already on.
+async fn enable_ttl(client: &Client, name: &str) -> Result<(), StoreError> {
+    let described = client
+        .describe_time_to_live()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(from_sdk)?;
+    let on = described
+        .time_to_live_description()
+        .and_then(|d| d.time_to_live_status())
+        .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+    if on {
+        return Ok(());
+    }
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()
+                .map_err(StoreError::internal)?,
+        )
+        .send()
+        .await
+        .map_err(from_sdk)?;
+    Ok(())
 }
 
 async fn wait_until_active(client: &Client, name: &str) -> Result<(), StoreError> {

@@ -73,6 +73,8 @@ async fn no_field_in_the_schema_can_return_a_secret_or_a_hash() {
         vec![
             "CreateAccountPayload.authSecret",
             "Mutation.rotateAccountAuthSecret",
+            // Takes a new password; returns the user, never a password.
+            "Mutation.setUserPassword",
             "Mutation.verifyAccountCredentials",
             "RotateAccountAuthSecretPayload.authSecret",
         ],

@@ -58,10 +58,31 @@ async fn a_request_without_a_token_is_401_unauthenticated() {
 #[tokio::test]
 async fn a_valid_token_is_accepted() {
     let app = TestApp::spawn().await;
-    let token = hs256(&json!({"sub": "u", "exp": now() + 60}));
+    let user = app.create_user("valid").await;
+    let token = hs256(&json!({"sub": user.to_string(), "exp": now() + 60}));
     let reply = app.post_graphql(Some(&token), QUERY, json!({})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     data(&reply.json());
+}
+
+#[tokio::test]
+async fn a_valid_token_whose_subject_is_no_active_user_is_401() {
+    let app = TestApp::spawn().await;
+    let exp = now() + 60;
+    assert_rejected(
+        &app,
+        &app.stranger_token(),
+        "a subject that is not a user id",
+    )
+    .await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_rejected(
+        &app,
+        &hs256(&json!({"sub": unknown, "exp": exp})),
+        "an unknown user",
+    )
+    .await;
+    assert_rejected(&app, &hs256(&json!({"exp": exp})), "no subject").await;
 }
 
 #[tokio::test]
@@ -139,7 +160,9 @@ async fn issuer_and_audience_are_enforced_when_configured() {
     ])
     .await;
     let exp = now() + 600;
-    let good = hs256(&json!({"exp": exp, "iss": "https://auth.example.com", "aud": "switchboard"}));
+    let good = hs256(
+        &json!({"exp": exp, "iss": "https://auth.example.com", "aud": "switchboard", "roles": ["admin"]}),
+    );
     let reply = app.post_graphql(Some(&good), QUERY, json!({})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(
@@ -173,7 +196,10 @@ async fn admins_are_recognised_by_roles_or_cognito_groups() {
     let exp = now() + 600;
     let by_role = hs256(&json!({"exp": exp, "roles": ["support", "admin"]}));
     let by_group = hs256(&json!({"exp": exp, "cognito:groups": ["admin"]}));
-    let neither = hs256(&json!({"exp": exp, "roles": ["support"], "cognito:groups": ["billing"]}));
+    let user = app.create_user("support").await;
+    let neither = hs256(
+        &json!({"exp": exp, "sub": user.to_string(), "roles": ["support"], "cognito:groups": ["billing"]}),
+    );
     for (token, name) in [(&by_role, "A"), (&by_group, "B")] {
         let query = CREATE.replace("\"T\"", &format!("\"{name}\""));
         let body = app

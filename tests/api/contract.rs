@@ -97,6 +97,10 @@ fn the_template_declares_exactly_the_table_the_code_creates() {
     }
     assert_eq!(props["BillingMode"], code["BillingMode"]);
     assert_eq!(
+        props["TimeToLiveSpecification"],
+        code["TimeToLiveSpecification"]
+    );
+    assert_eq!(
         props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
     );

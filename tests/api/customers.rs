@@ -661,7 +661,7 @@ async fn role_users_must_be_users_of_the_customer() {
     );
     let users = app
         .graphql(
-            "query($id: ID!) { customer(id: $id) { users { edges { node { id } } } } }",
+            "query($id: ID!) { customer(id: $id) { users { edges { node { user { id } } } } } }",
             json!({"id": id_of(&c)}),
         )
         .await;
@@ -1143,15 +1143,21 @@ async fn a_deletion_interrupted_at_the_last_step_is_finished_by_a_retry() {
 }
 
 #[tokio::test]
-async fn only_admins_may_read_or_change_customers() {
+async fn users_outside_a_customer_neither_see_nor_change_it() {
     let app = TestApp::spawn().await;
     let c = create(&app, json!({})).await;
-    for (query, vars) in [
-        (
+    let read = app
+        .graphql_as_user(
             "query($id: ID!) { customer(id: $id) { id } }",
             json!({"id": id_of(&c)}),
-        ),
-        ("{ customers { edges { cursor } } }", json!({})),
+        )
+        .await;
+    assert_eq!(data(&read)["customer"], Value::Null);
+    let listed = app
+        .graphql_as_user("{ customers { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(data(&listed)["customers"]["edges"], json!([]));
+    for (query, vars) in [
         (SET_STATUS, json!({"id": id_of(&c), "status": "SUSPENDED"})),
         (DELETE, json!({"id": id_of(&c)})),
     ] {

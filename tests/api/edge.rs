@@ -141,7 +141,7 @@ async fn get_hash(app: &TestApp, token: &str, hash: &str) -> Reply {
 #[tokio::test]
 async fn a_persisted_query_runs_by_hash_once_its_text_was_sent_also_over_get() {
     let app = TestApp::spawn().await;
-    let token = app.user_token();
+    let token = app.token_for(app.create_user("caller").await);
     let hash = sha256_hex(TIERS);
     let unknown = post_body(&app, &token, &json!({"extensions": persisted(&hash)})).await;
     assert_eq!(unknown.status, StatusCode::OK);
@@ -168,7 +168,7 @@ async fn a_persisted_query_runs_by_hash_once_its_text_was_sent_also_over_get() {
 #[tokio::test]
 async fn a_hash_that_does_not_match_its_text_or_another_version_is_a_bad_request() {
     let app = TestApp::spawn().await;
-    let token = app.user_token();
+    let token = app.token_for(app.create_user("caller").await);
     let wrong = post_body(
         &app,
         &token,
@@ -210,7 +210,7 @@ async fn with_trusted_documents_only_the_manifest_runs_for_callers_who_are_not_a
     let file = manifest(&[TIERS]);
     let path = file.path().to_str().unwrap();
     let app = TestApp::spawn_with(&[("TRUSTED_DOCUMENTS", path)]).await;
-    let user = app.user_token();
+    let user = app.token_for(app.create_user("caller").await);
     let hash = sha256_hex(TIERS);
     // By hash, over POST and GET, with no text ever sent.
     data(

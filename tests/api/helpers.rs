@@ -271,10 +271,50 @@ impl TestApp {
             .mint("admin@example.com", true, Duration::from_mins(10))
     }
 
-    /// A valid token without the admin role.
-    pub fn user_token(&self) -> String {
+    /// A valid token without the admin role whose subject is no user: the
+    /// gateway refuses it (401).
+    pub fn stranger_token(&self) -> String {
         self.issuer
             .mint("user@example.com", false, Duration::from_mins(10))
+    }
+
+    /// A token acting as user `id` (no admin role).
+    pub fn token_for(&self, id: uuid::Uuid) -> String {
+        self.issuer
+            .mint(&id.to_string(), false, Duration::from_mins(10))
+    }
+
+    /// Creates a user with a unique email (tagged `tag`) directly in the
+    /// store and returns its id.
+    pub async fn create_user(&self, tag: &str) -> uuid::Uuid {
+        self.create_user_with_email(&format!(
+            "{tag}-{}@example.com",
+            uuid::Uuid::now_v7().simple()
+        ))
+        .await
+    }
+
+    /// Creates a user with `email` directly in the store.
+    pub async fn create_user_with_email(&self, email: &str) -> uuid::Uuid {
+        self.store
+            .users()
+            .create(&switchboard::domain::user::NewUser {
+                email: email.to_owned(),
+                first_name: "Test".into(),
+                last_name: "User".into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$test".into(),
+            })
+            .await
+            .expect("create a test user")
+            .id
+    }
+
+    /// Runs a GraphQL request with `token` and returns the JSON body
+    /// (asserting HTTP 200).
+    pub async fn graphql_with(&self, token: &str, query: &str, variables: Value) -> Value {
+        let reply = self.post_graphql(Some(token), query, variables).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        reply.json()
     }
 
     /// Sends a raw request through the router.
@@ -330,13 +370,12 @@ impl TestApp {
         reply.json()
     }
 
-    /// Runs a GraphQL request as a non-admin user.
+    /// Runs a GraphQL request as a fresh, signed-in user who belongs to no
+    /// customer.
     pub async fn graphql_as_user(&self, query: &str, variables: Value) -> Value {
-        let reply = self
-            .post_graphql(Some(&self.user_token()), query, variables)
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-        reply.json()
+        let user = self.create_user("signed-in").await;
+        self.graphql_with(&self.token_for(user), query, variables)
+            .await
     }
 }
 
@@ -404,4 +443,32 @@ impl Intercept for CallCounter {
         *self.0.lock().unwrap().entry(operation).or_default() += 1;
         Ok(())
     }
+}
+
+/// A customer created through the API as admin: its id and its owner's id.
+/// `overrides` are merged into a minimal valid input.
+pub async fn create_customer(app: &TestApp, overrides: Value) -> (uuid::Uuid, uuid::Uuid) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let mut input = json!({
+        "customerType": "BUSINESS",
+        "firstName": "Owen",
+        "lastName": "Owner",
+        "email": format!("owner-{tag}@example.com"),
+        "password": "correct horse battery",
+        "companyName": format!("Company {tag}"),
+        "country": "GB",
+        "currency": "GBP",
+    });
+    for (k, v) in overrides.as_object().expect("overrides are an object") {
+        input[k] = v.clone();
+    }
+    let body = app
+        .graphql(
+            "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id owner { id } } }",
+            json!({ "input": input }),
+        )
+        .await;
+    let created = &data(&body)["createCustomer"];
+    let id = |v: &Value| uuid::Uuid::parse_str(v.as_str().expect("an id")).expect("a uuid");
+    (id(&created["id"]), id(&created["owner"]["id"]))
 }

@@ -52,7 +52,7 @@ fn assert_too_deep(body: &Value) {
 #[tokio::test]
 async fn deeply_nested_argument_values_over_post_are_refused_and_the_server_survives() {
     let app = TestApp::spawn().await;
-    let token = app.user_token();
+    let token = app.token_for(app.create_user("caller").await);
     for document in [
         deep_list_in_directive(3_000),
         deep_object_in_argument(3_000),
@@ -81,7 +81,7 @@ async fn deeply_nested_argument_values_over_post_are_refused_and_the_server_surv
 #[tokio::test]
 async fn deeply_nested_documents_over_get_are_refused_before_the_mutation_check_parses_them() {
     let app = TestApp::spawn().await;
-    let token = app.user_token();
+    let token = app.token_for(app.create_user("caller").await);
     for document in [
         deep_list_in_directive(3_000),
         format!("mutation {}", deep_object_in_argument(3_000)),
@@ -102,7 +102,7 @@ async fn deeply_nested_documents_over_get_are_refused_before_the_mutation_check_
 #[tokio::test]
 async fn deeply_nested_variables_are_refused_and_the_server_survives() {
     let app = TestApp::spawn().await;
-    let token = app.user_token();
+    let token = app.token_for(app.create_user("caller").await);
     let deep = format!("{}1{}", "[".repeat(3_000), "]".repeat(3_000));
     let body =
         format!(r#"{{"query": "query($x: Int) {{ __typename }}", "variables": {{"x": {deep}}}}}"#);
@@ -120,7 +120,7 @@ async fn deeply_nested_variables_are_refused_and_the_server_survives() {
 #[tokio::test]
 async fn the_nesting_limit_is_configurable_and_ordinary_nesting_passes() {
     let app = TestApp::spawn_with(&[("GRAPHQL_MAX_NESTING", "8")]).await;
-    let token = app.user_token();
+    let token = app.token_for(app.create_user("caller").await);
     let reply = app
         .post_graphql(Some(&token), &deep_list_in_directive(5), json!({}))
         .await;

@@ -466,7 +466,7 @@ async fn default_limits_allow_a_full_page_of_customers_but_not_nested_fan_out() 
         .await;
     data(&page);
     let fan_out = app
-        .graphql("{ customers(first: 100) { edges { node { users(first: 100) { edges { node { id email } } } } } } }", json!({}))
+        .graphql("{ customers(first: 100) { edges { node { users(first: 100) { edges { node { user { id email } } } } } } } }", json!({}))
         .await;
     assert_eq!(error_code(&fan_out), "QUERY_TOO_COMPLEX");
 }

@@ -6,6 +6,7 @@
     reason = "building test documents by mapping is clearer than fold"
 )]
 
+mod access;
 mod account_credentials;
 mod accounts;
 mod auth;
@@ -21,9 +22,11 @@ mod hostile;
 mod http_protocol;
 mod idempotency;
 mod identity_provider;
+mod invitations;
 mod lambda;
 mod logs;
 mod observability;
 mod pricing_tiers;
 mod request_counts;
 mod secrets;
+mod users;

@@ -1,0 +1,210 @@
+//! The edge side of the access policy (`domain::access`): who the caller
+//! of this request is, its membership of each customer it touches (read at
+//! most once per customer per request, never cached across requests), and
+//! the translation of a decision into a response: a hidden customer reads
+//! as `null` in queries and `NOT_FOUND` in mutations, exactly like one that
+//! does not exist; anything else refused is `FORBIDDEN`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_graphql::Context;
+use uuid::Uuid;
+
+use super::error::{ApiError, Code};
+use crate::domain::access::{Action, Caller, Decision, MemberAccess, Target, decide};
+use crate::domain::customer::Customer;
+use crate::store::Store;
+use crate::store::memberships::Membership;
+
+/// Per-request access state, put into the request data by the HTTP layer
+/// once the token and its user are verified.
+#[derive(Debug)]
+pub struct RequestAccess {
+    caller: Caller,
+    memberships: Mutex<HashMap<Uuid, Option<MemberAccess>>>,
+}
+
+impl RequestAccess {
+    /// Access state for `caller`, with nothing read yet.
+    pub fn new(caller: Caller) -> Self {
+        Self {
+            caller,
+            memberships: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records memberships already read (a list of the caller's own), so
+    /// checks on those customers need no further read.
+    pub fn remember(&self, memberships: &[Membership]) {
+        if let Ok(mut known) = self.memberships.lock() {
+            for m in memberships {
+                known.insert(m.customer_id, Some(m.access()));
+            }
+        }
+    }
+}
+
+fn state<'a>(ctx: &'a Context<'_>) -> Result<&'a RequestAccess, ApiError> {
+    ctx.data_opt::<RequestAccess>()
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// The verified caller of this request; `UNAUTHENTICATED` when there is
+/// none (only `acceptInvitation` runs without one).
+pub fn caller(ctx: &Context<'_>) -> Result<Caller, ApiError> {
+    state(ctx).map(|s| s.caller)
+}
+
+/// The caller's membership of `customer_id` (`None` for admins, who need
+/// none).
+async fn membership(
+    ctx: &Context<'_>,
+    access: &RequestAccess,
+    customer_id: Uuid,
+) -> Result<Option<MemberAccess>, ApiError> {
+    let Caller::User(user_id) = access.caller else {
+        return Ok(None);
+    };
+    if let Some(known) = access
+        .memberships
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&customer_id).cloned())
+    {
+        return Ok(known);
+    }
+    let found = ctx
+        .data_unchecked::<Store>()
+        .memberships()
+        .get(customer_id, user_id)
+        .await?
+        .map(|m| m.access());
+    if let Ok(mut known) = access.memberships.lock() {
+        known.insert(customer_id, found.clone());
+    }
+    Ok(found)
+}
+
+/// The policy's decision for `action` on `customer`.
+pub async fn decision(
+    ctx: &Context<'_>,
+    action: &Action,
+    customer: &Customer,
+) -> Result<Decision, ApiError> {
+    let access = state(ctx)?;
+    if access.caller == Caller::Admin {
+        return Ok(Decision::Allow);
+    }
+    let member = membership(ctx, access, customer.id).await?;
+    Ok(decide(
+        access.caller,
+        action,
+        Some(Target {
+            status: customer.status,
+            membership: member.as_ref(),
+        }),
+    ))
+}
+
+/// The error a refused action on a customer gets: `NOT_FOUND` (worded as
+/// for a customer that does not exist) when hidden, else `FORBIDDEN`.
+pub fn refusal(decision: Decision, customer_id: Uuid) -> Option<ApiError> {
+    match decision {
+        Decision::Allow => None,
+        Decision::Hidden => Some(not_found(customer_id)),
+        Decision::Forbidden => Some(forbidden()),
+    }
+}
+
+/// `NOT_FOUND` for a customer id, the same words whether it does not exist
+/// or is hidden from the caller.
+pub fn not_found(customer_id: Uuid) -> ApiError {
+    ApiError::new(
+        Code::NotFound,
+        format!("Customer `{customer_id}` was not found"),
+    )
+}
+
+/// `FORBIDDEN` for an action the caller's membership does not allow.
+pub fn forbidden() -> ApiError {
+    ApiError::new(
+        Code::Forbidden,
+        "you do not have the permission this operation needs",
+    )
+}
+
+/// Requires `action` on `customer` (for mutations and fields).
+pub async fn require(
+    ctx: &Context<'_>,
+    action: &Action,
+    customer: &Customer,
+) -> Result<(), ApiError> {
+    match refusal(decision(ctx, action, customer).await?, customer.id) {
+        None => Ok(()),
+        Some(err) => Err(err),
+    }
+}
+
+/// For queries: `Some(customer)` when the caller may do `action` on it,
+/// `None` when it is hidden, `FORBIDDEN` otherwise.
+pub async fn visible(
+    ctx: &Context<'_>,
+    action: &Action,
+    customer: Customer,
+) -> Result<Option<Customer>, ApiError> {
+    match decision(ctx, action, &customer).await? {
+        Decision::Allow => Ok(Some(customer)),
+        Decision::Hidden => Ok(None),
+        Decision::Forbidden => Err(forbidden()),
+    }
+}
+
+/// Requires a platform-wide `action` (admin-only ones, or reading tiers).
+pub fn require_platform(ctx: &Context<'_>, action: &Action) -> Result<Caller, ApiError> {
+    let caller = caller(ctx)?;
+    match decide(caller, action, None) {
+        Decision::Allow => Ok(caller),
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// Loads customer `id` for a mutation that needs `action` on it:
+/// `NOT_FOUND` when it does not exist or is hidden, `FORBIDDEN` when the
+/// membership does not allow it.
+pub async fn customer_for(
+    ctx: &Context<'_>,
+    id: Uuid,
+    action: &Action,
+) -> Result<Customer, ApiError> {
+    let customer = ctx
+        .data_unchecked::<Store>()
+        .customers()
+        .get(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    require(ctx, action, &customer).await?;
+    Ok(customer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_map_to_stable_codes_and_hidden_reads_like_missing() {
+        let id = Uuid::nil();
+        assert!(refusal(Decision::Allow, id).is_none());
+        let hidden = refusal(Decision::Hidden, id).unwrap();
+        assert_eq!(hidden.code, Code::NotFound);
+        let missing = ApiError::from(crate::store::StoreError::NotFound {
+            entity: "Customer",
+            id: id.to_string(),
+        });
+        assert_eq!(hidden, missing);
+        assert_eq!(
+            refusal(Decision::Forbidden, id).unwrap().code,
+            Code::Forbidden
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! User mutations; platform admins only. (Members are managed per customer
+//! in `members.rs`.)
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+
+use super::types::{UserNode, UserStatus, store};
+use crate::domain::InvalidInput;
+use crate::domain::error::AtField;
+use crate::domain::password::Password;
+use crate::domain::user::{NewUser, UserDraft, UserProfile};
+use crate::graphql::error::ApiError;
+use crate::graphql::guard::AdminGuard;
+use crate::graphql::input::{non_null, parse_expected_version, parse_id};
+
+/// A new user.
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    /// Sign-in email, unique among users (case-insensitive).
+    email: String,
+    /// First name (1–100 characters).
+    first_name: String,
+    /// Last name (1–100 characters).
+    last_name: String,
+    /// At least 12 characters; stored only as an Argon2id hash.
+    password: String,
+}
+
+/// Changes to a user; omitted fields stay as they are.
+#[derive(InputObject, Clone)]
+pub struct UpdateUserInput {
+    /// New email, unique among users.
+    email: MaybeUndefined<String>,
+    /// New first name.
+    first_name: MaybeUndefined<String>,
+    /// New last name.
+    last_name: MaybeUndefined<String>,
+}
+
+impl UpdateUserInput {
+    fn apply(self, d: &mut UserDraft) -> Result<(), ApiError> {
+        if let Some(v) = non_null(self.email, "input.email")? {
+            d.email = v;
+        }
+        if let Some(v) = non_null(self.first_name, "input.firstName")? {
+            d.first_name = v;
+        }
+        if let Some(v) = non_null(self.last_name, "input.lastName")? {
+            d.last_name = v;
+        }
+        Ok(())
+    }
+}
+
+/// Hashes a password off the async executor (Argon2id is deliberately slow).
+pub async fn hash_password(password: Password) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// User mutations; platform admins only.
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Creates an ACTIVE user. `CONFLICT` on `input.email` when the email
+    /// is taken.
+    #[graphql(guard = "AdminGuard")]
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> Result<UserNode, ApiError> {
+        let profile = UserProfile::parse(&UserDraft {
+            email: input.email,
+            first_name: input.first_name,
+            last_name: input.last_name,
+        })
+        .map_err(|e| e.within("input"))?;
+        let password = Password::parse(input.password)
+            .at_field("password")
+            .map_err(|e| e.within("input"))?;
+        let password_hash = hash_password(password).await?;
+        let user = store(ctx)
+            .users()
+            .create(&NewUser {
+                email: profile.email,
+                first_name: profile.first_name,
+                last_name: profile.last_name,
+                password_hash,
+            })
+            .await?;
+        Ok(UserNode(user))
+    }
+
+    /// Changes the fields given in `input`; a new email must be free. With
+    /// `expectedVersion`, fails with `CONFLICT` unless the user is still at
+    /// that version.
+    #[graphql(guard = "AdminGuard")]
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateUserInput,
+        expected_version: Option<i32>,
+    ) -> Result<UserNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let expected = parse_expected_version(expected_version)?;
+        let mut probe = UserDraft::default();
+        input.clone().apply(&mut probe)?;
+        let user = store(ctx)
+            .users()
+            .update(id, expected, |current| {
+                let mut draft = UserDraft::from(&current.profile());
+                input
+                    .clone()
+                    .apply(&mut draft)
+                    .map_err(|e| InvalidInput::new(e.field.unwrap_or_default(), e.message))?;
+                UserProfile::parse(&draft).map_err(|e| e.within("input"))
+            })
+            .await?;
+        Ok(UserNode(user))
+    }
+
+    /// Replaces the user's password (at least 12 characters).
+    #[graphql(guard = "AdminGuard")]
+    async fn set_user_password(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        password: String,
+    ) -> Result<UserNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let password = Password::parse(password).at_field("password")?;
+        let hash = hash_password(password).await?;
+        Ok(UserNode(
+            store(ctx).users().set_password_hash(id, &hash).await?,
+        ))
+    }
+
+    /// Enables or disables the user. A disabled user's tokens are refused
+    /// at once; its memberships stay.
+    #[graphql(guard = "AdminGuard")]
+    async fn set_user_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: UserStatus,
+    ) -> Result<UserNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        Ok(UserNode(
+            store(ctx).users().set_status(id, status.into()).await?,
+        ))
+    }
+
+    /// Deletes the user with its memberships, clearing every customer role
+    /// that named it, and returns its id. `FAILED_PRECONDITION` while it
+    /// owns a customer (transfer the ownership first). Safe to retry.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<ID, ApiError> {
+        let uuid = parse_id(&id, "id")?;
+        store(ctx).users().delete(uuid).await?;
+        Ok(ID(uuid.to_string()))
+    }
+}

@@ -1,0 +1,106 @@
+//! User queries: the admin's user directory and everyone's `viewer`.
+
+use crate::graphql::connection::Connection as Paged;
+use async_graphql::{Context, ID, InputObject, Object};
+
+use super::types::{UserNode, UserStatus, ViewerNode, store};
+use crate::domain::access::Caller;
+use crate::domain::customer::search_key;
+use crate::domain::page::PageRequest;
+use crate::graphql::access;
+use crate::graphql::error::ApiError;
+use crate::graphql::guard::AdminGuard;
+use crate::graphql::input::parse_id;
+use crate::store::UserFilter;
+
+/// Narrows `users`; both fields optional, combined with AND.
+#[derive(InputObject, Default)]
+pub struct UserFilterInput {
+    /// Only this status.
+    status: Option<UserStatus>,
+    /// Prefix (at least 2 characters) of the email, first or last name;
+    /// case- and accent-insensitive. Results are in match order.
+    search: Option<String>,
+}
+
+impl UserFilterInput {
+    fn parse(self) -> Result<UserFilter, ApiError> {
+        let search = self
+            .search
+            .map(|text| {
+                let key = search_key(&text);
+                if key.chars().count() < 2 {
+                    Err(ApiError::bad_input(
+                        "filter.search",
+                        "must have at least 2 characters",
+                    ))
+                } else {
+                    Ok(key)
+                }
+            })
+            .transpose()?;
+        Ok(UserFilter {
+            status: self.status.map(Into::into),
+            search,
+        })
+    }
+}
+
+/// User queries.
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The caller: its user (`null` for an admin), whether it is an admin,
+    /// and the customers it belongs to.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<ViewerNode, ApiError> {
+        match access::caller(ctx)? {
+            Caller::Admin => Ok(ViewerNode { user: None }),
+            Caller::User(id) => {
+                let user = store(ctx)
+                    .users()
+                    .get(id)
+                    .await?
+                    .ok_or_else(ApiError::unauthenticated)?;
+                Ok(ViewerNode { user: Some(user) })
+            }
+        }
+    }
+
+    /// The user with `id`, or `null`. Admins only.
+    #[graphql(guard = "AdminGuard")]
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<UserNode>, ApiError> {
+        let id = parse_id(&id, "id")?;
+        Ok(store(ctx).users().get(id).await?.map(UserNode))
+    }
+
+    /// The user with this email (case-insensitive), or `null`. Admins only.
+    #[graphql(guard = "AdminGuard")]
+    async fn user_by_email(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+    ) -> Result<Option<UserNode>, ApiError> {
+        Ok(store(ctx).users().get_by_email(&email).await?.map(UserNode))
+    }
+
+    /// Users, newest first (in match order when searching), `first` (at
+    /// most 100) at a time. Admins only.
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+    )]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        filter: Option<UserFilterInput>,
+    ) -> Result<Paged<UserNode>, ApiError> {
+        let page = PageRequest::new(first, after)?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let page = store(ctx).users().list(&filter, &page).await?;
+        Ok(Paged::from_page(page, UserNode))
+    }
+}

@@ -1,0 +1,350 @@
+//! Changing memberships: adding (possibly as the new owner), changing
+//! permissions or moving the ownership, and removing with role clearing.
+//! Each is one transaction over the items it touches, conditioned on what
+//! was read, and re-read and retried when a concurrent change got there
+//! first.
+
+use std::fmt::Write as _;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{
+    MemberRole, Membership, Memberships, WRITE_ATTEMPTS, check_domain, customer_not_found,
+    membership_not_found, open_customer_item, put_with, refusal, role_update, too_much_contention,
+    user_not_found,
+};
+use crate::domain::access::Permission;
+use crate::domain::customer::Customer;
+use crate::store::codec::{key, n, s, timestamp};
+use crate::store::transaction::{TxError, backoff, transact};
+use crate::store::users::Users;
+use crate::store::{StoreError, batch, keys};
+
+impl Memberships {
+    /// Adds user `user_id` to customer `customer_id` as a member without
+    /// permissions (see [`Self::add_member`]).
+    pub async fn add(&self, customer_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
+        self.add_member(customer_id, user_id, &[], false)
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds user `user_id` to customer `customer_id` with `permissions`,
+    /// as the new owner when `owner` (the previous owner stays a member
+    /// with its permissions). Refused unless the customer accepts new users
+    /// (`ACTIVE` or `INACTIVE`, not being deleted) and the user's email
+    /// domain is allowed; adding twice is a conflict.
+    pub async fn add_member(
+        &self,
+        customer_id: Uuid,
+        user_id: Uuid,
+        permissions: &[Permission],
+        owner: bool,
+    ) -> Result<Membership, StoreError> {
+        let (cid, uid) = (customer_id.to_string(), user_id.to_string());
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let (customers, users) = (self.customers(), self.users());
+            let (customer, user) =
+                tokio::try_join!(customers.get(customer_id), users.get(user_id))?;
+            let customer = customer.ok_or_else(|| customer_not_found(customer_id))?;
+            let user = user.ok_or_else(|| user_not_found(user_id))?;
+            if !customer.status.accepts_new_resources() {
+                return Err(StoreError::FailedPrecondition(
+                    "the customer's status does not allow new users".into(),
+                ));
+            }
+            check_domain(&customer, &user.email, "userId")?;
+            let owner_change = owner.then_some((customer.owner_user_id, user_id));
+            let role = if owner {
+                MemberRole::Owner
+            } else {
+                MemberRole::Member
+            };
+            let mut items = vec![
+                open_customer_item(&self.db, &cid, &user.email, owner_change)?,
+                Users::email_check(&self.db, user_id, &user.email)?,
+                put_with(&self.db, &cid, &uid, role, permissions)?,
+            ];
+            if owner {
+                items.push(role_update(
+                    &self.db,
+                    customer_id,
+                    customer.owner_user_id,
+                    MemberRole::Owner,
+                    MemberRole::Member,
+                    None,
+                )?);
+            }
+            match transact(&self.db, items).await {
+                Ok(()) => {
+                    return self
+                        .get(customer_id, user_id)
+                        .await?
+                        .ok_or_else(|| membership_not_found(customer_id, user_id));
+                }
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    if c.condition_failed(2) {
+                        return Err(StoreError::Conflict {
+                            field: Some("userId"),
+                            message: "the user already belongs to this customer".into(),
+                        });
+                    }
+                    if c.condition_failed(0)
+                        && let Some(err) = refusal(&cid, c.old_item(0), &user.email, "userId")
+                    {
+                        return Err(err);
+                    }
+                    // The owner, the user's email or a role changed
+                    // meanwhile: read again.
+                }
+            }
+        }
+        Err(too_much_contention())
+    }
+
+    /// Changes a member's permissions (when given) and, with
+    /// `owner: Some(true)`, makes it the owner: the previous owner becomes a
+    /// member keeping its permissions, in the same transaction as the
+    /// customer's `ownerUserId`. The owner cannot be demoted directly
+    /// (`FAILED_PRECONDITION`): make another member the owner instead.
+    pub async fn update_member(
+        &self,
+        customer_id: Uuid,
+        user_id: Uuid,
+        permissions: Option<&[Permission]>,
+        owner: Option<bool>,
+    ) -> Result<Membership, StoreError> {
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let customers = self.customers();
+            let (customer, current) =
+                tokio::try_join!(customers.get(customer_id), self.get(customer_id, user_id))?;
+            let customer = customer.ok_or_else(|| customer_not_found(customer_id))?;
+            let current = current.ok_or_else(|| membership_not_found(customer_id, user_id))?;
+            let is_owner = current.role == MemberRole::Owner;
+            let items = match (owner, is_owner) {
+                (Some(false), true) => {
+                    return Err(StoreError::FailedPrecondition(
+                        "a customer always has an owner; make another user the owner instead"
+                            .into(),
+                    ));
+                }
+                (Some(true), false) => {
+                    let old_owner = customer.owner_user_id;
+                    let update = Update::builder()
+                        .table_name(self.db.table.as_ref())
+                        .set_key(Some(key(keys::customer(&customer_id.to_string()))))
+                        .update_expression(
+                            "SET ownerUserId = :new, updatedAt = :now, version = version + :one",
+                        )
+                        .condition_expression(
+                            "attribute_exists(pk) AND attribute_not_exists(deleting) AND ownerUserId = :old",
+                        )
+                        .expression_attribute_values(":new", s(user_id.to_string()))
+                        .expression_attribute_values(":old", s(old_owner.to_string()))
+                        .expression_attribute_values(":now", s(timestamp(Utc::now())))
+                        .expression_attribute_values(":one", n(1))
+                        .build()
+                        .map_err(StoreError::internal)?;
+                    vec![
+                        TransactWriteItem::builder().update(update).build(),
+                        role_update(
+                            &self.db,
+                            customer_id,
+                            old_owner,
+                            MemberRole::Owner,
+                            MemberRole::Member,
+                            None,
+                        )?,
+                        role_update(
+                            &self.db,
+                            customer_id,
+                            user_id,
+                            MemberRole::Member,
+                            MemberRole::Owner,
+                            permissions,
+                        )?,
+                        Users::exists_check(&self.db, user_id)?,
+                    ]
+                }
+                _ => {
+                    let Some(permissions) = permissions else {
+                        return Ok(current);
+                    };
+                    vec![role_update(
+                        &self.db,
+                        customer_id,
+                        user_id,
+                        current.role,
+                        current.role,
+                        Some(permissions),
+                    )?]
+                }
+            };
+            let transfer = items.len() > 1;
+            match transact(&self.db, items).await {
+                Ok(()) => {
+                    return self
+                        .get(customer_id, user_id)
+                        .await?
+                        .ok_or_else(|| membership_not_found(customer_id, user_id));
+                }
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    if transfer && c.condition_failed(3) {
+                        return Err(user_not_found(user_id));
+                    }
+                    // Someone else moved the ownership or removed the
+                    // member: read again.
+                }
+            }
+        }
+        Err(too_much_contention())
+    }
+
+    /// Removes `user_id` from `customer_id`, clearing every role of the
+    /// customer that names it in the same transaction. The owner cannot be
+    /// removed (`FAILED_PRECONDITION`).
+    pub async fn remove_member(&self, customer_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
+        let customer = self
+            .customers()
+            .get(customer_id)
+            .await?
+            .ok_or_else(|| customer_not_found(customer_id))?;
+        self.remove_from(customer, user_id).await
+    }
+
+    /// [`Self::remove_member`] for user deletion: when the customer is gone
+    /// or being deleted, the membership item alone is deleted (the
+    /// customer's cascade would do the same).
+    pub(crate) async fn remove_for_deletion(
+        &self,
+        customer_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<(), StoreError> {
+        match self.customers().get(customer_id).await? {
+            Some(customer) => match self.remove_from(customer, user_id).await {
+                Err(StoreError::NotFound {
+                    entity: "Customer", ..
+                }) => self.delete_item(customer_id, user_id).await,
+                Err(StoreError::NotFound { .. }) => Ok(()),
+                other => other,
+            },
+            None => self.delete_item(customer_id, user_id).await,
+        }
+    }
+
+    async fn delete_item(&self, customer_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
+        batch::delete_all(
+            &self.db,
+            vec![key(keys::membership(
+                &customer_id.to_string(),
+                &user_id.to_string(),
+            ))],
+        )
+        .await
+    }
+
+    async fn remove_from(&self, mut customer: Customer, user_id: Uuid) -> Result<(), StoreError> {
+        let customer_id = customer.id;
+        let cid = customer_id.to_string();
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+                customer = self
+                    .customers()
+                    .get(customer_id)
+                    .await?
+                    .ok_or_else(|| customer_not_found(customer_id))?;
+            }
+            let delete = Delete::builder()
+                .table_name(self.db.table.as_ref())
+                .set_key(Some(key(keys::membership(&cid, &user_id.to_string()))))
+                .condition_expression("attribute_exists(pk) AND #role <> :owner")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":owner", s("OWNER"))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(StoreError::internal)?;
+            let roles: Vec<&str> = customer
+                .profile
+                .role_users
+                .named()
+                .into_iter()
+                .filter(|(_, holder)| *holder == Some(user_id))
+                .map(|(role, _)| role)
+                .collect();
+            let customer_key = key(keys::customer(&cid));
+            let guard = "attribute_exists(pk) AND attribute_not_exists(deleting) AND version = :v";
+            let customer_item = if roles.is_empty() {
+                let check = ConditionCheck::builder()
+                    .table_name(self.db.table.as_ref())
+                    .set_key(Some(customer_key))
+                    .condition_expression(guard)
+                    .expression_attribute_values(":v", n(customer.version))
+                    .build()
+                    .map_err(StoreError::internal)?;
+                TransactWriteItem::builder().condition_check(check).build()
+            } else {
+                let mut expression = "SET updatedAt = :now, version = version + :one".to_owned();
+                let mut update = Update::builder()
+                    .table_name(self.db.table.as_ref())
+                    .set_key(Some(customer_key))
+                    .condition_expression(guard)
+                    .expression_attribute_values(":v", n(customer.version))
+                    .expression_attribute_values(":now", s(timestamp(Utc::now())))
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":null", AttributeValue::Null(true))
+                    .expression_attribute_names("#roleUsers", "roleUsers");
+                for role in roles {
+                    let _ = write!(expression, ", #roleUsers.#{role} = :null");
+                    update = update.expression_attribute_names(format!("#{role}"), role);
+                }
+                let update = update
+                    .update_expression(expression)
+                    .build()
+                    .map_err(StoreError::internal)?;
+                TransactWriteItem::builder().update(update).build()
+            };
+            match transact(
+                &self.db,
+                vec![
+                    TransactWriteItem::builder().delete(delete).build(),
+                    customer_item,
+                ],
+            )
+            .await
+            {
+                Ok(()) => return Ok(()),
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    if c.condition_failed(0) {
+                        return Err(if c.old_item(0).is_some() {
+                            StoreError::FailedPrecondition(
+                                "the owner cannot be removed; make another user the owner first"
+                                    .into(),
+                            )
+                        } else {
+                            membership_not_found(customer_id, user_id)
+                        });
+                    }
+                    // The customer changed since it was read: read again.
+                }
+            }
+        }
+        Err(too_much_contention())
+    }
+}

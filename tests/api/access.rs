@@ -1,0 +1,728 @@
+//! Customer-scoped access: what a signed-in user sees and may change, by
+//! membership, permission and customer status; `viewer`; and the
+//! authorization matrix of every operation × every kind of caller, which
+//! `docs/access.md` writes out.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, create_customer, data, error_code};
+
+const ALL: [&str; 8] = [
+    "CUSTOMER_READ",
+    "CUSTOMER_WRITE",
+    "USERS_READ",
+    "USERS_MANAGE",
+    "ACCOUNTS_READ",
+    "ACCOUNTS_WRITE",
+    "BILLING_READ",
+    "BILLING_WRITE",
+];
+
+async fn add(app: &TestApp, customer: Uuid, user: Uuid, permissions: &[&str]) {
+    data(
+        &app.graphql(
+            "mutation($c: ID!, $u: ID!, $p: [Permission!]!) { addCustomerUser(customerId: $c, userId: $u, permissions: $p) { owner } }",
+            json!({"c": customer.to_string(), "u": user.to_string(), "p": permissions}),
+        )
+        .await,
+    );
+}
+
+async fn member(app: &TestApp, customer: Uuid, permissions: &[&str]) -> String {
+    let user = app.create_user("member").await;
+    add(app, customer, user, permissions).await;
+    app.token_for(user)
+}
+
+async fn set_status(app: &TestApp, customer: Uuid, status: &str) {
+    data(
+        &app.graphql(
+            "mutation($id: ID!, $s: CustomerStatus!) { setCustomerStatus(id: $id, status: $s) { id } }",
+            json!({"id": customer.to_string(), "s": status}),
+        )
+        .await,
+    );
+}
+
+const READ: &str = "query($id: ID!) { customer(id: $id) { id companyName } }";
+const PATCH: &str = "mutation($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }";
+
+#[tokio::test]
+async fn the_viewer_says_who_is_calling() {
+    let app = TestApp::spawn().await;
+    let admin = app
+        .graphql(
+            "{ viewer { isAdmin user { id } memberships { edges { cursor } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&admin)["viewer"],
+        json!({"isAdmin": true, "user": null, "memberships": {"edges": []}})
+    );
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let me = app
+        .graphql_with(
+            &app.token_for(owner),
+            "{ viewer { isAdmin user { id } memberships { edges { node { owner permissions customer { id } } } } } }",
+            json!({}),
+        )
+        .await;
+    let viewer = &data(&me)["viewer"];
+    assert_eq!(viewer["isAdmin"], false);
+    assert_eq!(viewer["user"]["id"], json!(owner.to_string()));
+    let node = &viewer["memberships"]["edges"][0]["node"];
+    assert_eq!(node["owner"], true);
+    assert_eq!(node["customer"]["id"], json!(customer.to_string()));
+    assert_eq!(node["permissions"].as_array().unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn a_customer_the_caller_does_not_belong_to_answers_like_one_that_does_not_exist() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let (_, other_owner) = create_customer(&app, json!({})).await;
+    let outsider = app.token_for(other_owner);
+    let missing = Uuid::now_v7();
+    let seen = app
+        .graphql_with(&outsider, READ, json!({"id": customer.to_string()}))
+        .await;
+    let absent = app
+        .graphql_with(&outsider, READ, json!({"id": missing.to_string()}))
+        .await;
+    assert_eq!(seen, absent);
+    assert_eq!(data(&seen)["customer"], Value::Null);
+    let changed = app
+        .graphql_with(
+            &outsider,
+            PATCH,
+            json!({"id": customer.to_string(), "input": {"firstName": "X"}}),
+        )
+        .await;
+    let nowhere = app
+        .graphql_with(
+            &outsider,
+            PATCH,
+            json!({"id": missing.to_string(), "input": {"firstName": "X"}}),
+        )
+        .await;
+    assert_eq!(error_code(&changed), "NOT_FOUND");
+    assert_eq!(
+        changed["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&customer.to_string(), "ID"),
+        nowhere["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&missing.to_string(), "ID"),
+    );
+    let listed = app
+        .graphql_with(
+            &outsider,
+            "{ customers { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<&Value> = data(&listed)["customers"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["id"])
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_ne!(ids[0], &json!(customer.to_string()));
+}
+
+#[tokio::test]
+async fn inactive_and_fraud_customers_lose_their_members_and_suspended_ones_are_read_only() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let token = app.token_for(owner);
+    let id = json!({"id": customer.to_string()});
+    let patch = json!({"id": customer.to_string(), "input": {"firstName": "Eve"}});
+
+    set_status(&app, customer, "SUSPENDED").await;
+    data(&app.graphql_with(&token, READ, id.clone()).await);
+    assert_eq!(
+        error_code(&app.graphql_with(&token, PATCH, patch.clone()).await),
+        "FORBIDDEN"
+    );
+    for status in ["INACTIVE", "ACTIVE", "FRAUD"] {
+        set_status(&app, customer, status).await;
+        let read = app.graphql_with(&token, READ, id.clone()).await;
+        let write = app.graphql_with(&token, PATCH, patch.clone()).await;
+        if status == "ACTIVE" {
+            data(&read);
+            data(&write);
+        } else {
+            assert_eq!(error_code(&read), "FORBIDDEN", "{status}");
+            assert_eq!(error_code(&write), "FORBIDDEN", "{status}");
+            let listed = app
+                .graphql_with(&token, "{ customers { edges { cursor } } }", json!({}))
+                .await;
+            assert_eq!(data(&listed)["customers"]["edges"], json!([]), "{status}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn nested_fields_need_their_own_permission() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let id = json!({"id": customer.to_string()});
+    let reader = member(&app, customer, &["CUSTOMER_READ"]).await;
+    let full = member(
+        &app,
+        customer,
+        &[
+            "CUSTOMER_READ",
+            "USERS_READ",
+            "BILLING_READ",
+            "ACCOUNTS_READ",
+        ],
+    )
+    .await;
+    for (field, query) in [
+        ("credit", "query($id: ID!) { customer(id: $id) { credit } }"),
+        (
+            "defaultBillMethod",
+            "query($id: ID!) { customer(id: $id) { defaultBillMethod } }",
+        ),
+        (
+            "users",
+            "query($id: ID!) { customer(id: $id) { users { edges { node { user { id } } } } } }",
+        ),
+        (
+            "accounts",
+            "query($id: ID!) { customer(id: $id) { accounts { edges { cursor } } } }",
+        ),
+    ] {
+        let refused = app.graphql_with(&reader, query, id.clone()).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{field}");
+        assert_eq!(refused["errors"][0]["path"][1], field);
+        data(&app.graphql_with(&full, query, id.clone()).await);
+    }
+    // A member sees other members, but not their other customers.
+    let listed = app
+        .graphql_with(
+            &full,
+            "query($id: ID!) { customer(id: $id) { users { edges { node { user { id memberships { edges { cursor } } } } } } } }",
+            id.clone(),
+        )
+        .await;
+    assert_eq!(error_code(&listed), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn a_manager_grants_only_what_it_holds_and_only_the_owner_hands_over_ownership() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let manager = member(&app, customer, &["USERS_MANAGE", "CUSTOMER_READ"]).await;
+    let target = app.create_user("target").await;
+    add(&app, customer, target, &[]).await;
+    let update = "mutation($c: ID!, $u: ID!, $p: [Permission!], $o: Boolean) {
+        updateCustomerUser(customerId: $c, userId: $u, permissions: $p, owner: $o) { owner permissions } }";
+    let vars = |p: Value, o: Value| json!({"c": customer.to_string(), "u": target.to_string(), "p": p, "o": o});
+    let granted = app
+        .graphql_with(
+            &manager,
+            update,
+            vars(json!(["CUSTOMER_READ"]), Value::Null),
+        )
+        .await;
+    assert_eq!(
+        data(&granted)["updateCustomerUser"]["permissions"],
+        json!(["CUSTOMER_READ"])
+    );
+    let too_much = app
+        .graphql_with(
+            &manager,
+            update,
+            vars(json!(["BILLING_WRITE"]), Value::Null),
+        )
+        .await;
+    assert_eq!(error_code(&too_much), "FORBIDDEN");
+    let transfer = app
+        .graphql_with(&manager, update, vars(Value::Null, json!(true)))
+        .await;
+    assert_eq!(error_code(&transfer), "FORBIDDEN");
+    let by_owner = app
+        .graphql_with(
+            &app.token_for(owner),
+            update,
+            vars(Value::Null, json!(true)),
+        )
+        .await;
+    assert_eq!(data(&by_owner)["updateCustomerUser"]["owner"], true);
+    // The former owner is now a plain member without permissions.
+    let former = app
+        .graphql_with(
+            &app.token_for(owner),
+            READ,
+            json!({"id": customer.to_string()}),
+        )
+        .await;
+    assert_eq!(error_code(&former), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn members_list_only_their_own_customers_and_filter_them() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("multi").await;
+    let (first, _) = create_customer(&app, json!({"companyName": "Zephyr Works"})).await;
+    let (second, _) = create_customer(&app, json!({"companyName": "Aurora Labs"})).await;
+    let (_hidden, _) = create_customer(&app, json!({"companyName": "Zephyr Hidden"})).await;
+    add(&app, first, user, &["CUSTOMER_READ"]).await;
+    add(&app, second, user, &["CUSTOMER_READ"]).await;
+    let token = app.token_for(user);
+    let list = |filter: Value| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let body = app
+                .graphql_with(
+                    &token,
+                    "query($f: CustomerFilterInput) { customers(first: 1, filter: $f) { edges { node { id } } pageInfo { hasNextPage } } }",
+                    json!({"f": filter}),
+                )
+                .await;
+            data(&body)["customers"].clone()
+        }
+    };
+    let page = list(Value::Null).await;
+    assert_eq!(page["edges"][0]["node"]["id"], json!(second.to_string()));
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let zephyr = list(json!({"search": "zeph"})).await;
+    assert_eq!(zephyr["edges"][0]["node"]["id"], json!(first.to_string()));
+    assert_eq!(zephyr["pageInfo"]["hasNextPage"], false);
+}
+
+/// What a cell of the matrix expects.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Outcome {
+    /// Allowed: no errors.
+    Ok,
+    /// Allowed, and refused later for a reason unrelated to access (so the
+    /// fixture is not changed): this code.
+    After(&'static str),
+    /// The answer for a customer that does not exist: `null`.
+    Null,
+    /// Refused with this code.
+    Denied(&'static str),
+    /// HTTP 401.
+    Unauth,
+}
+
+use Outcome::{After, Denied, Null, Ok as Allowed, Unauth};
+
+const NOT_FOUND: Outcome = Denied("NOT_FOUND");
+const FORBIDDEN: Outcome = Denied("FORBIDDEN");
+
+/// The callers, in matrix column order.
+const CALLERS: [&str; 14] = [
+    "admin",
+    "owner",
+    "CUSTOMER_READ",
+    "CUSTOMER_WRITE",
+    "USERS_READ",
+    "USERS_MANAGE",
+    "ACCOUNTS_READ",
+    "ACCOUNTS_WRITE",
+    "BILLING_READ",
+    "BILLING_WRITE",
+    "other customer",
+    "no membership",
+    "disabled",
+    "no token",
+];
+
+/// A row: admin, owner, then members by permission (`members` gives the
+/// outcome for each permission that allows the operation, `rest` for the
+/// others), then the other customer's member and the user without
+/// memberships (`outsider`). Disabled users are always 401, and so are
+/// missing tokens except for `acceptInvitation`.
+struct Row {
+    name: &'static str,
+    query: String,
+    vars: Value,
+    admin: Outcome,
+    owner: Outcome,
+    members: (&'static [&'static str], Outcome),
+    rest: Outcome,
+    outsider: Outcome,
+    no_token: Outcome,
+}
+
+impl Row {
+    fn expected(&self, caller: &str) -> Outcome {
+        match caller {
+            "admin" => self.admin,
+            "owner" => self.owner,
+            "other customer" | "no membership" => self.outsider,
+            "disabled" => Unauth,
+            "no token" => self.no_token,
+            permission if self.members.0.contains(&permission) => self.members.1,
+            _ => self.rest,
+        }
+    }
+}
+
+fn check(row: &Row, caller: &str, status: StatusCode, body: &Value) {
+    let cell = format!("{} × {caller}: {body}", row.name);
+    match row.expected(caller) {
+        Unauth => {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{cell}");
+            assert_eq!(error_code(body), "UNAUTHENTICATED", "{cell}");
+        }
+        Allowed => {
+            assert_eq!(status, StatusCode::OK, "{cell}");
+            assert!(body.get("errors").is_none(), "{cell}");
+        }
+        Null => {
+            assert!(body.get("errors").is_none(), "{cell}");
+            let data = body["data"].as_object().unwrap();
+            assert!(data.values().all(Value::is_null), "{cell}");
+        }
+        After(code) | Denied(code) => assert_eq!(error_code(body), code, "{cell}"),
+    }
+}
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "the matrix is one table")]
+async fn authorization_matrix() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let (_, other_owner) = create_customer(&app, json!({})).await;
+    let customer_s = customer.to_string();
+    let stored = app.store.customers().get(customer).await.unwrap().unwrap();
+    let target = app.create_user("target").await;
+    add(&app, customer, target, &[]).await;
+    let target_email = app.store.users().get(target).await.unwrap().unwrap().email;
+    let revoked = data(
+        &app.graphql(
+            "mutation($c: ID!) { inviteCustomerUser(customerId: $c, email: \"gone@example.com\") { invitation { id } } }",
+            json!({"c": customer.to_string()}),
+        )
+        .await,
+    )["inviteCustomerUser"]["invitation"]["id"]
+        .clone();
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { revokeInvitation(id: $id) { id } }",
+            json!({"id": revoked}),
+        )
+        .await,
+    );
+    let tier = data(
+        &app.graphql(
+            "mutation { createPricingTier(input: {name: \"Matrix\", currency: \"USD\", ratePerMinute: \"1\"}) { id } }",
+            json!({}),
+        )
+        .await,
+    )["createPricingTier"]["id"]
+        .clone();
+    let mut tokens: Vec<(&str, Option<String>)> = vec![
+        ("admin", Some(app.admin_token())),
+        ("owner", Some(app.token_for(owner))),
+    ];
+    for permission in ALL {
+        tokens.push((
+            permission,
+            Some(member(&app, customer, &[permission]).await),
+        ));
+    }
+    tokens.push(("other customer", Some(app.token_for(other_owner))));
+    tokens.push((
+        "no membership",
+        Some(app.token_for(app.create_user("none").await)),
+    ));
+    let disabled = app.create_user("disabled").await;
+    add(&app, customer, disabled, &ALL).await;
+    app.store
+        .users()
+        .set_status(disabled, switchboard::domain::user::UserStatus::Disabled)
+        .await
+        .unwrap();
+    tokens.push(("disabled", Some(app.token_for(disabled))));
+    tokens.push(("no token", None));
+    assert_eq!(tokens.iter().map(|(n, _)| *n).collect::<Vec<_>>(), CALLERS);
+
+    let c = || json!({"id": customer_s});
+    let everyone = |name: &'static str, query: &str, vars: Value| Row {
+        name,
+        query: query.to_owned(),
+        vars,
+        admin: Allowed,
+        owner: Allowed,
+        members: (&[], Allowed),
+        rest: Allowed,
+        outsider: Allowed,
+        no_token: Unauth,
+    };
+    let admin_only = |name: &'static str, query: &str, vars: Value, admin: Outcome| Row {
+        name,
+        query: query.to_owned(),
+        vars,
+        admin,
+        owner: FORBIDDEN,
+        members: (&[], FORBIDDEN),
+        rest: FORBIDDEN,
+        outsider: FORBIDDEN,
+        no_token: Unauth,
+    };
+    let read_customer = |name: &'static str, query: &str, vars: Value| Row {
+        name,
+        query: query.to_owned(),
+        vars,
+        admin: Allowed,
+        owner: Allowed,
+        members: (&["CUSTOMER_READ", "CUSTOMER_WRITE"], Allowed),
+        rest: FORBIDDEN,
+        outsider: Null,
+        no_token: Unauth,
+    };
+    let on_customer = |name: &'static str,
+                       query: &str,
+                       vars: Value,
+                       allowed: Outcome,
+                       owner: Outcome,
+                       members: &'static [&'static str]| Row {
+        name,
+        query: query.to_owned(),
+        vars,
+        admin: allowed,
+        owner,
+        members: (members, allowed),
+        rest: FORBIDDEN,
+        outsider: NOT_FOUND,
+        no_token: Unauth,
+    };
+    let rows = vec![
+        everyone("viewer", "{ viewer { isAdmin } }", json!({})),
+        everyone(
+            "pricingTiers",
+            "{ pricingTiers { edges { cursor } } }",
+            json!({}),
+        ),
+        everyone(
+            "pricingTier",
+            "query($id: ID!) { pricingTier(id: $id) { id } }",
+            json!({"id": tier}),
+        ),
+        everyone(
+            "defaultPricingTier",
+            "{ defaultPricingTier { id } }",
+            json!({}),
+        ),
+        read_customer("customer", READ, c()),
+        read_customer(
+            "customerByEmail",
+            "query($e: String!) { customerByEmail(email: $e) { id } }",
+            json!({"e": stored.profile.email}),
+        ),
+        read_customer(
+            "customerByKey",
+            "query($k: String!) { customerByKey(customerKey: $k) { id } }",
+            json!({"k": stored.customer_key}),
+        ),
+        Row {
+            // Members without CUSTOMER_READ and outsiders get a list without it.
+            outsider: Allowed,
+            rest: Allowed,
+            ..read_customer("customers", "{ customers { edges { cursor } } }", json!({}))
+        },
+        admin_only(
+            "user",
+            "query($id: ID!) { user(id: $id) { id } }",
+            json!({"id": target.to_string()}),
+            Allowed,
+        ),
+        admin_only(
+            "userByEmail",
+            "{ userByEmail(email: \"nobody@example.com\") { id } }",
+            json!({}),
+            Allowed,
+        ),
+        admin_only(
+            "users",
+            "{ users { edges { cursor } } }",
+            json!({}),
+            Allowed,
+        ),
+        admin_only(
+            "createPricingTier",
+            "mutation { createPricingTier(input: {name: \" \", currency: \"USD\", ratePerMinute: \"1\"}) { id } }",
+            json!({}),
+            After("BAD_USER_INPUT"),
+        ),
+        admin_only(
+            "updatePricingTier",
+            "mutation($id: ID!) { updatePricingTier(id: $id, input: {ratePerMinute: \"x\"}) { id } }",
+            json!({"id": tier}),
+            After("BAD_USER_INPUT"),
+        ),
+        admin_only(
+            "setDefaultPricingTier",
+            "mutation($id: ID!) { setDefaultPricingTier(id: $id) { id } }",
+            json!({"id": tier}),
+            Allowed,
+        ),
+        admin_only(
+            "deletePricingTier",
+            "mutation($id: ID!) { deletePricingTier(id: $id) }",
+            json!({"id": tier}),
+            After("FAILED_PRECONDITION"),
+        ),
+        admin_only(
+            "createCustomer",
+            "mutation { createCustomer(input: {customerType: PERSONAL, firstName: \"A\", lastName: \"B\", email: \"bad\", password: \"a long passphrase\", country: \"GB\", currency: \"GBP\"}) { id } }",
+            json!({}),
+            After("BAD_USER_INPUT"),
+        ),
+        on_customer(
+            "updateCustomer (profile)",
+            PATCH,
+            json!({"id": customer_s, "input": {"firstName": "Owen"}}),
+            Allowed,
+            Allowed,
+            &["CUSTOMER_WRITE"],
+        ),
+        on_customer(
+            "updateCustomer (billing)",
+            PATCH,
+            json!({"id": customer_s, "input": {"lowBalanceAlertAmount": "5"}}),
+            Allowed,
+            Allowed,
+            &["BILLING_WRITE"],
+        ),
+        on_customer(
+            "updateCustomer (credit, delinquent, allowed domains)",
+            PATCH,
+            json!({"id": customer_s, "input": {"credit": "0"}}),
+            Allowed,
+            FORBIDDEN,
+            &[],
+        ),
+        admin_only(
+            "setCustomerStatus",
+            "mutation($id: ID!) { setCustomerStatus(id: $id, status: ACTIVE) { id } }",
+            c(),
+            Allowed,
+        ),
+        admin_only(
+            "deleteCustomer",
+            "mutation($id: ID!) { deleteCustomer(id: $id) }",
+            c(),
+            After("FAILED_PRECONDITION"),
+        ),
+        admin_only(
+            "createUser",
+            "mutation { createUser(input: {email: \"bad\", firstName: \"A\", lastName: \"B\", password: \"a long passphrase\"}) { id } }",
+            json!({}),
+            After("BAD_USER_INPUT"),
+        ),
+        admin_only(
+            "updateUser",
+            "mutation($id: ID!) { updateUser(id: $id, input: {firstName: \"Test\"}) { id } }",
+            json!({"id": target.to_string()}),
+            Allowed,
+        ),
+        admin_only(
+            "setUserPassword",
+            "mutation($id: ID!) { setUserPassword(id: $id, password: \"short\") { id } }",
+            json!({"id": target.to_string()}),
+            After("BAD_USER_INPUT"),
+        ),
+        admin_only(
+            "setUserStatus",
+            "mutation($id: ID!) { setUserStatus(id: $id, status: ACTIVE) { id } }",
+            json!({"id": target.to_string()}),
+            Allowed,
+        ),
+        admin_only(
+            "deleteUser",
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({"id": owner.to_string()}),
+            After("FAILED_PRECONDITION"),
+        ),
+        admin_only(
+            "addCustomerUser",
+            "mutation($c: ID!, $u: ID!) { addCustomerUser(customerId: $c, userId: $u) { owner } }",
+            json!({"c": customer_s, "u": target.to_string()}),
+            After("CONFLICT"),
+        ),
+        on_customer(
+            "updateCustomerUser (permissions it holds)",
+            "mutation($c: ID!, $u: ID!) { updateCustomerUser(customerId: $c, userId: $u, permissions: []) { owner } }",
+            json!({"c": customer_s, "u": target.to_string()}),
+            Allowed,
+            Allowed,
+            &["USERS_MANAGE"],
+        ),
+        on_customer(
+            "updateCustomerUser (owner: true)",
+            "mutation($c: ID!, $u: ID!) { updateCustomerUser(customerId: $c, userId: $u, owner: true) { owner } }",
+            json!({"c": customer_s, "u": owner.to_string()}),
+            Allowed,
+            Allowed,
+            &[],
+        ),
+        on_customer(
+            "removeCustomerUser",
+            "mutation($c: ID!, $u: ID!) { removeCustomerUser(customerId: $c, userId: $u) }",
+            json!({"c": customer_s, "u": owner.to_string()}),
+            After("FAILED_PRECONDITION"),
+            After("FAILED_PRECONDITION"),
+            &["USERS_MANAGE"],
+        ),
+        Row {
+            members: (&["USERS_READ", "USERS_MANAGE"], Allowed),
+            ..read_customer(
+                "invitations",
+                "query($c: ID!) { invitations(customerId: $c) { edges { cursor } } }",
+                json!({"c": customer_s}),
+            )
+        },
+        on_customer(
+            "inviteCustomerUser",
+            "mutation($c: ID!, $e: String!) { inviteCustomerUser(customerId: $c, email: $e) { acceptToken } }",
+            json!({"c": customer_s, "e": target_email}),
+            After("CONFLICT"),
+            After("CONFLICT"),
+            &["USERS_MANAGE"],
+        ),
+        on_customer(
+            "revokeInvitation",
+            "mutation($id: ID!) { revokeInvitation(id: $id) { id } }",
+            json!({"id": revoked}),
+            After("FAILED_PRECONDITION"),
+            After("FAILED_PRECONDITION"),
+            &["USERS_MANAGE"],
+        ),
+        Row {
+            admin: After("FAILED_PRECONDITION"),
+            owner: After("FAILED_PRECONDITION"),
+            members: (&[], After("FAILED_PRECONDITION")),
+            rest: After("FAILED_PRECONDITION"),
+            outsider: After("FAILED_PRECONDITION"),
+            no_token: After("FAILED_PRECONDITION"),
+            ..everyone(
+                "acceptInvitation",
+                "mutation { acceptInvitation(token: \"unknown\", firstName: \"A\", lastName: \"B\", password: \"a long passphrase\") { userId } }",
+                json!({}),
+            )
+        },
+    ];
+    for row in &rows {
+        for (caller, token) in &tokens {
+            let reply = app
+                .post_graphql(token.as_deref(), &row.query, row.vars.clone())
+                .await;
+            let body = reply.json();
+            check(row, caller, reply.status, &body);
+        }
+    }
+}
