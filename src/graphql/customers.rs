@@ -113,6 +113,8 @@ pub enum LegalDocumentType {
 /// A postal or billing address.
 pub struct AddressNode(model::Address);
 
+/// A postal address of a customer: billing, shipping or office, one
+/// default per type.
 #[Object(name = "Address")]
 impl AddressNode {
     /// Postal or billing.
@@ -167,6 +169,7 @@ impl AddressNode {
 /// A telephone number.
 pub struct TelephoneNode(model::Telephone);
 
+/// A telephone number of a customer, in E.164, one default per type.
 #[Object(name = "Telephone")]
 impl TelephoneNode {
     /// Landline or mobile.
@@ -194,6 +197,8 @@ impl TelephoneNode {
 /// is checked: no proof of identity.
 pub struct LegalDocumentNode(legal::LegalDocument);
 
+/// A legal document of a customer (an EU VAT number, a CPF or CNPJ, or
+/// another identifier) with the country that issued it.
 #[Object(name = "LegalDocument")]
 impl LegalDocumentNode {
     /// Kind of document.
@@ -239,6 +244,8 @@ async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<UserNo
     }
 }
 
+/// A business or person the platform serves: its profile, billing and
+/// telephony settings, status, owner, users and telephony accounts.
 #[Object(name = "Customer")]
 impl CustomerNode {
     /// Unique identifier (UUIDv7, sortable by creation time).
@@ -472,7 +479,10 @@ impl CustomerNode {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
         access::require(ctx, &Action::ReadUsers, &self.0).await?;
@@ -491,7 +501,10 @@ impl CustomerNode {
     async fn accounts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Paged<AccountNode>, ApiError> {
         access::require(ctx, &Action::ReadAccounts, &self.0).await?;
@@ -1322,7 +1335,11 @@ pub struct CustomerQuery;
 #[Object]
 impl CustomerQuery {
     /// The customer with `id`, or `null`.
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerNode>, ApiError> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+    ) -> Result<Option<CustomerNode>, ApiError> {
         let id = parse_id(&id, "id")?;
         readable(ctx, customers(ctx).get(id).await?).await
     }
@@ -1331,7 +1348,7 @@ impl CustomerQuery {
     async fn customer_by_email(
         &self,
         ctx: &Context<'_>,
-        email: String,
+        #[graphql(desc = "The email address, compared case-insensitively.")] email: String,
     ) -> Result<Option<CustomerNode>, ApiError> {
         readable(ctx, customers(ctx).get_by_email(&email).await?).await
     }
@@ -1340,7 +1357,7 @@ impl CustomerQuery {
     async fn customer_by_key(
         &self,
         ctx: &Context<'_>,
-        customer_key: String,
+        #[graphql(desc = "The customer key, as shown on the customer.")] customer_key: String,
     ) -> Result<Option<CustomerNode>, ApiError> {
         readable(ctx, customers(ctx).get_by_key(&customer_key).await?).await
     }
@@ -1356,8 +1373,12 @@ impl CustomerQuery {
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
+        #[graphql(desc = "Narrows the list; every field is optional and they combine with AND.")]
         filter: Option<CustomerFilterInput>,
     ) -> Result<Paged<CustomerNode>, ApiError> {
         let page = PageRequest::new(first, after)?;
@@ -1386,6 +1407,7 @@ impl CustomerMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreateCustomerInput,
         #[graphql(
             desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same input returns the first result instead of creating again; with another input it is `CONFLICT`."
@@ -1427,8 +1449,12 @@ impl CustomerMutation {
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: UpdateCustomerInput,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
         expected_version: Option<i32>,
     ) -> Result<CustomerNode, ApiError> {
         let id = parse_id(&id, "id")?;
@@ -1459,9 +1485,10 @@ impl CustomerMutation {
     async fn set_customer_status(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+        #[graphql(desc = "The status to move to (or, for a list, the only status to list).")]
         status: CustomerStatus,
-        reason: Option<String>,
+        #[graphql(desc = "Why, for the record (at most 500 characters).")] reason: Option<String>,
     ) -> Result<CustomerNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let reason = reason
@@ -1479,7 +1506,11 @@ impl CustomerMutation {
     /// reserved values, and returns its id. Refused with
     /// `FAILED_PRECONDITION` otherwise. Safe to retry.
     #[graphql(guard = "AdminGuard")]
-    async fn delete_customer(&self, ctx: &Context<'_>, id: ID) -> Result<ID, ApiError> {
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+    ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
         customers(ctx).delete(uuid).await?;
         Ok(ID(uuid.to_string()))

@@ -54,6 +54,8 @@ pub enum InvitationStatus {
 /// An offer to an email address to become a user of a customer.
 pub struct InvitationNode(pub Invitation);
 
+/// An invitation for an email address to join a customer with the given
+/// permissions, until it is accepted, revoked or expires.
 #[Object(name = "Invitation")]
 impl InvitationNode {
     /// Unique identifier.
@@ -121,6 +123,8 @@ pub struct InviteCustomerUserPayload {
     token: String,
 }
 
+/// A new invitation with its accept token, shown this once: hand the token
+/// to whatever delivers the invitation (the gateway sends no email).
 #[Object]
 impl InviteCustomerUserPayload {
     /// The invitation.
@@ -164,9 +168,13 @@ impl InvitationQuery {
     async fn invitations(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "The id (UUID) of the customer.")] customer_id: ID,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
+        #[graphql(desc = "The status to move to (or, for a list, the only status to list).")]
         status: Option<InvitationStatus>,
     ) -> Result<Option<Paged<InvitationNode>>, ApiError> {
         let customer_id = parse_id(&customer_id, "customerId")?;
@@ -204,9 +212,13 @@ impl InvitationMutation {
     async fn invite_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        email: String,
-        #[graphql(default)] permissions: Vec<Permission>,
+        #[graphql(desc = "The id (UUID) of the customer.")] customer_id: ID,
+        #[graphql(desc = "The email address, compared case-insensitively.")] email: String,
+        #[graphql(
+            default,
+            desc = "What the member may do on this customer once it accepts."
+        )]
+        permissions: Vec<Permission>,
     ) -> Result<InviteCustomerUserPayload, ApiError> {
         let customer_id = parse_id(&customer_id, "customerId")?;
         let email = parse_email(&email).at_field("email")?;
@@ -236,7 +248,7 @@ impl InvitationMutation {
     async fn revoke_invitation(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the invitation.")] id: ID,
     ) -> Result<InvitationNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let not_found = || {
@@ -272,9 +284,13 @@ impl InvitationMutation {
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The accept token from `inviteCustomerUser` (the credential: no JWT needed)."
+        )]
         token: String,
-        first_name: String,
-        last_name: String,
+        #[graphql(desc = "The first name, for a user the invitation creates.")] first_name: String,
+        #[graphql(desc = "The last name, for a user the invitation creates.")] last_name: String,
+        #[graphql(desc = "The new password (Argon2id-hashed; never stored or shown as given).")]
         password: String,
     ) -> Result<AcceptInvitationPayload, ApiError> {
         let first_name = clean_text(&first_name, 1, MAX_NAME_CHARS).at_field("firstName")?;

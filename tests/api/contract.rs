@@ -366,3 +366,78 @@ fn every_configuration_variable_is_documented_in_env_example_and_the_readme() {
         );
     }
 }
+
+/// Every element of the exported schema that GraphiQL's docs pane shows:
+/// types, fields, arguments, enum values and input fields.
+fn undocumented(sdl: &str) -> Vec<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let document = async_graphql::parser::parse_schema(sdl).expect("the SDL parses");
+    let mut missing = Vec::new();
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let ty = &ty.node;
+        let name = ty.name.node.as_str();
+        if ty.description.is_none() {
+            missing.push(format!("type {name}"));
+        }
+        match &ty.kind {
+            TypeKind::Object(object) => {
+                for field in &object.fields {
+                    let field = &field.node;
+                    if field.description.is_none() {
+                        missing.push(format!("{name}.{}", field.name.node));
+                    }
+                    for arg in &field.arguments {
+                        if arg.node.description.is_none() {
+                            missing.push(format!(
+                                "{name}.{}({})",
+                                field.name.node, arg.node.name.node
+                            ));
+                        }
+                    }
+                }
+            }
+            TypeKind::Interface(object) => {
+                for field in &object.fields {
+                    if field.node.description.is_none() {
+                        missing.push(format!("{name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::Enum(enumeration) => {
+                for value in &enumeration.values {
+                    if value.node.description.is_none() {
+                        missing.push(format!("{name}.{}", value.node.value.node));
+                    }
+                }
+            }
+            TypeKind::InputObject(input) => {
+                for field in &input.fields {
+                    if field.node.description.is_none() {
+                        missing.push(format!("{name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::Scalar | TypeKind::Union(_) => {}
+        }
+    }
+    missing
+}
+
+#[test]
+fn every_type_field_argument_and_enum_value_is_documented() {
+    let missing = undocumented(&switchboard::graphql::sdl());
+    assert!(
+        missing.is_empty(),
+        "{} schema elements have no description:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+    // The check itself sees a missing description.
+    assert_eq!(
+        undocumented("\"Doc\" type Q { \"Doc\" a(x: Int): Int b: Int }"),
+        ["Q.a(x)", "Q.b"]
+    );
+}

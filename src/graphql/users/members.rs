@@ -54,10 +54,18 @@ impl CustomerUserMutation {
     async fn add_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
-        #[graphql(default)] permissions: Vec<Permission>,
-        #[graphql(default = false)] owner: bool,
+        #[graphql(desc = "The id (UUID) of the customer.")] customer_id: ID,
+        #[graphql(desc = "The id (UUID) of the user.")] user_id: ID,
+        #[graphql(
+            default,
+            desc = "What the member may do on this customer (the owner holds every permission)."
+        )]
+        permissions: Vec<Permission>,
+        #[graphql(
+            default = false,
+            desc = "Make this member the owner: the previous owner stays a member with its permissions."
+        )]
+        owner: bool,
     ) -> Result<CustomerMembershipNode, ApiError> {
         let customer_id = parse_id(&customer_id, "customerId")?;
         let user_id = parse_id(&user_id, "userId")?;
@@ -87,9 +95,15 @@ impl CustomerUserMutation {
     async fn update_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The id (UUID) of the customer.")] customer_id: ID,
+        #[graphql(desc = "The id (UUID) of the user.")] user_id: ID,
+        #[graphql(
+            desc = "What the member may do on this customer (the owner holds every permission)."
+        )]
         permissions: Option<Vec<Permission>>,
+        #[graphql(
+            desc = "Make this member the owner: the previous owner stays a member with its permissions."
+        )]
         owner: Option<bool>,
     ) -> Result<CustomerMembershipNode, ApiError> {
         let customer_id = parse_id(&customer_id, "customerId")?;
@@ -117,8 +131,8 @@ impl CustomerUserMutation {
     async fn remove_customer_user(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        user_id: ID,
+        #[graphql(desc = "The id (UUID) of the customer.")] customer_id: ID,
+        #[graphql(desc = "The id (UUID) of the user.")] user_id: ID,
     ) -> Result<ID, ApiError> {
         let customer_id = parse_id(&customer_id, "customerId")?;
         let user_id_parsed = parse_id(&user_id, "userId")?;

@@ -71,6 +71,7 @@ impl UserMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreateUserInput,
     ) -> Result<UserNode, ApiError> {
         let profile = UserProfile::parse(&UserDraft {
@@ -102,8 +103,12 @@ impl UserMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the user.")] id: ID,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: UpdateUserInput,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
         expected_version: Option<i32>,
     ) -> Result<UserNode, ApiError> {
         let id = parse_id(&id, "id")?;
@@ -129,7 +134,8 @@ impl UserMutation {
     async fn set_user_password(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the user.")] id: ID,
+        #[graphql(desc = "The new password (Argon2id-hashed; never stored or shown as given).")]
         password: String,
     ) -> Result<UserNode, ApiError> {
         let id = parse_id(&id, "id")?;
@@ -146,7 +152,8 @@ impl UserMutation {
     async fn set_user_status(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The id (UUID) of the user.")] id: ID,
+        #[graphql(desc = "The status to move to (or, for a list, the only status to list).")]
         status: UserStatus,
     ) -> Result<UserNode, ApiError> {
         let id = parse_id(&id, "id")?;
@@ -159,7 +166,11 @@ impl UserMutation {
     /// that named it, and returns its id. `FAILED_PRECONDITION` while it
     /// owns a customer (transfer the ownership first). Safe to retry.
     #[graphql(guard = "AdminGuard")]
-    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<ID, ApiError> {
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the user.")] id: ID,
+    ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
         store(ctx).users().delete(uuid).await?;
         Ok(ID(uuid.to_string()))

@@ -70,7 +70,11 @@ impl UserQuery {
 
     /// The user with `id`, or `null`. Admins only.
     #[graphql(guard = "AdminGuard")]
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<UserNode>, ApiError> {
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the user.")] id: ID,
+    ) -> Result<Option<UserNode>, ApiError> {
         let id = parse_id(&id, "id")?;
         Ok(store(ctx).users().get(id).await?.map(UserNode))
     }
@@ -80,7 +84,7 @@ impl UserQuery {
     async fn user_by_email(
         &self,
         ctx: &Context<'_>,
-        email: String,
+        #[graphql(desc = "The email address, compared case-insensitively.")] email: String,
     ) -> Result<Option<UserNode>, ApiError> {
         Ok(store(ctx).users().get_by_email(&email).await?.map(UserNode))
     }
@@ -94,8 +98,12 @@ impl UserQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
+        #[graphql(desc = "Narrows the list; every field is optional and they combine with AND.")]
         filter: Option<UserFilterInput>,
     ) -> Result<Paged<UserNode>, ApiError> {
         let page = PageRequest::new(first, after)?;

@@ -66,6 +66,8 @@ pub fn permissions(list: Vec<Permission>) -> Vec<policy::Permission> {
 /// A person who signs in and acts for one or more customers.
 pub struct UserNode(pub User);
 
+/// A person who can sign in, member of any number of customers. The
+/// password is never readable.
 #[Object(name = "User")]
 impl UserNode {
     /// Unique identifier (UUIDv7); also the `sub` of the user's tokens.
@@ -121,7 +123,10 @@ impl UserNode {
     async fn memberships(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
         match access::caller(ctx)? {
@@ -198,6 +203,8 @@ pub struct CustomerMembershipNode {
     pub customer: Customer,
 }
 
+/// A user's place in a customer: whether it is the owner, and what it may
+/// do there.
 #[Object(name = "CustomerMembership")]
 impl CustomerMembershipNode {
     /// The customer; `null` when the caller may not read it (no
@@ -255,6 +262,7 @@ pub struct ViewerNode {
     pub user: Option<User>,
 }
 
+/// Who the caller is: a platform admin, or a user with its memberships.
 #[Object(name = "Viewer")]
 impl ViewerNode {
     /// The signed-in user; `null` for a platform admin (whose token names
@@ -274,7 +282,10 @@ impl ViewerNode {
     async fn memberships(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
         after: Option<String>,
     ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
         if let Some(user) = &self.user {
