@@ -500,6 +500,26 @@ async fn authorization_matrix() {
         outsider: NOT_FOUND,
         no_token: Unauth,
     };
+    let account = data(
+        &app.graphql(
+            "mutation($c: ID!) { createAccount(input: {customerId: $c, name: \"Matrix\", email: \"m@example.com\"}) { account { id } } }",
+            json!({"c": customer_s}),
+        )
+        .await,
+    )["createAccount"]["account"]["id"]
+        .clone();
+    let on_account = || json!({"id": account});
+    let read_accounts = |name: &'static str, query: &str, vars: Value, outsider: Outcome| Row {
+        name,
+        query: query.to_owned(),
+        vars,
+        admin: Allowed,
+        owner: Allowed,
+        members: (&["ACCOUNTS_READ", "ACCOUNTS_WRITE"], Allowed),
+        rest: FORBIDDEN,
+        outsider,
+        no_token: Unauth,
+    };
     let rows = vec![
         everyone("viewer", "{ viewer { isAdmin } }", json!({})),
         everyone(
@@ -715,6 +735,64 @@ async fn authorization_matrix() {
                 json!({}),
             )
         },
+        read_accounts(
+            "account",
+            "query($id: ID!) { account(id: $id) { id } }",
+            on_account(),
+            Null,
+        ),
+        // Another customer's accounts read as none at all.
+        read_accounts(
+            "accounts of a customer",
+            "query($id: ID!) { accounts(filter: {customerId: $id}) { edges { cursor } } }",
+            c(),
+            Allowed,
+        ),
+        on_customer(
+            "createAccount",
+            "mutation($id: ID!) { createAccount(input: {customerId: $id, name: \"Member\", email: \"a@example.com\"}) { account { id } } }",
+            c(),
+            Allowed,
+            Allowed,
+            &["ACCOUNTS_WRITE"],
+        ),
+        on_customer(
+            "updateAccount",
+            "mutation($id: ID!) { updateAccount(id: $id, input: {description: \"changed\"}) { id } }",
+            on_account(),
+            Allowed,
+            Allowed,
+            &["ACCOUNTS_WRITE"],
+        ),
+        on_customer(
+            "rotateAccountAuthSecret",
+            "mutation($id: ID!) { rotateAccountAuthSecret(id: $id) { account { id } } }",
+            on_account(),
+            Allowed,
+            Allowed,
+            &["ACCOUNTS_WRITE"],
+        ),
+        // Credit line, risk, verification and tier stay with admins.
+        on_customer(
+            "updateAccount creditLimit",
+            "mutation($id: ID!) { updateAccount(id: $id, input: {creditLimit: \"10\"}) { id } }",
+            on_account(),
+            Allowed,
+            FORBIDDEN,
+            &[],
+        ),
+        admin_only(
+            "deleteAccount",
+            "mutation { deleteAccount(id: \"0190a000-0000-7000-8000-000000000000\") }",
+            json!({}),
+            After("NOT_FOUND"),
+        ),
+        admin_only(
+            "verifyAccountCredentials",
+            "mutation { verifyAccountCredentials(authId: \"MA_AAAAAAAAAAAAAAAAAAAA\", authSecret: \"x\") { id } }",
+            json!({}),
+            After("UNAUTHENTICATED"),
+        ),
     ];
     for row in &rows {
         for (caller, token) in &tokens {

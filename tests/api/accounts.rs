@@ -824,40 +824,55 @@ async fn terminating_a_customer_flags_all_sixty_of_its_accounts() {
 }
 
 #[tokio::test]
-async fn every_account_operation_is_forbidden_to_non_admins() {
+async fn a_user_outside_the_customer_sees_no_accounts_and_admin_operations_stay_admin_only() {
     let app = TestApp::spawn().await;
     tier(&app, "Base", true).await;
     let c = customer(&app).await;
     let created = create(&app, &c, json!({})).await;
     let id = id_of(&created["account"]);
     let auth_id = created["account"]["authId"].clone();
-    let operations = [
-        (create_mutation(), json!({"input": input(&c, &json!({}))})),
-        (update_mutation(), json!({"id": id, "input": {"name": "x"}})),
-        (DELETE.to_owned(), json!({"id": id})),
+    // The account's customer is hidden: it reads as not there at all.
+    for (query, variables, code) in [
+        (create_mutation(), json!({"input": input(&c, &json!({}))}), "NOT_FOUND"),
+        (update_mutation(), json!({"id": id, "input": {"name": "x"}}), "NOT_FOUND"),
         (
             "mutation($id: ID!) { rotateAccountAuthSecret(id: $id) { authSecret } }".to_owned(),
             json!({"id": id}),
+            "NOT_FOUND",
         ),
+        // Platform operations stay with admins.
+        (DELETE.to_owned(), json!({"id": id}), "FORBIDDEN"),
         (
             "mutation($a: String!) { verifyAccountCredentials(authId: $a, authSecret: \"x\") { id } }"
                 .to_owned(),
             json!({"a": auth_id}),
+            "FORBIDDEN",
         ),
-        ("query($id: ID!) { account(id: $id) { id } }".to_owned(), json!({"id": id})),
-        (
-            "query($a: String!) { accountByAuthId(authId: $a) { id } }".to_owned(),
-            json!({"a": auth_id}),
-        ),
-        (LIST.to_owned(), json!({"first": 5})),
         (
             "{ pricingTiers { edges { node { accounts { edges { node { id } } } } } } }".to_owned(),
             json!({}),
+            "FORBIDDEN",
         ),
-    ];
-    for (query, variables) in operations {
+        // Without a customer to list, a user lists nothing.
+        (LIST.to_owned(), json!({"first": 5}), "BAD_USER_INPUT"),
+    ] {
         let body = app.graphql_as_user(&query, variables).await;
-        assert_eq!(error_code(&body), "FORBIDDEN", "{query}: {body}");
+        assert_eq!(error_code(&body), code, "{query}: {body}");
+    }
+    for (query, variables, field) in [
+        (
+            "query($id: ID!) { account(id: $id) { id } }",
+            json!({"id": id}),
+            "account",
+        ),
+        (
+            "query($a: String!) { accountByAuthId(authId: $a) { id } }",
+            json!({"a": auth_id}),
+            "accountByAuthId",
+        ),
+    ] {
+        let body = app.graphql_as_user(query, variables).await;
+        assert_eq!(data(&body)[field], Value::Null, "{query}: {body}");
     }
     assert_eq!(get(&app, &id).await["name"], "Acme Voice");
 }

@@ -155,6 +155,25 @@ fn optional_id(id: Option<&ID>, field: &str) -> Result<Option<Uuid>, ApiError> {
 }
 
 impl CreateAccountInput {
+    /// The first field set away from its default that only platform admins
+    /// may set: the credit line, the risk assessment, verification, and
+    /// the pricing tier (members get the default tier).
+    pub fn admin_only_field(&self) -> Option<&'static str> {
+        if self.credit_limit.is_some() {
+            Some("input.creditLimit")
+        } else if self.risk_rating != 0 {
+            Some("input.riskRating")
+        } else if self.risk_status != RiskStatus::Normal {
+            Some("input.riskStatus")
+        } else if self.is_verified {
+            Some("input.isVerified")
+        } else if self.pricing_tier_id.is_some() {
+            Some("input.pricingTierId")
+        } else {
+            None
+        }
+    }
+
     /// Validates the input into a new account.
     pub fn into_new_account(self) -> Result<NewAccount, ApiError> {
         let customer_id = parse_id(&self.customer_id, "input.customerId")?;
@@ -327,6 +346,25 @@ fn widen(value: i32) -> Result<i64, ApiError> {
 }
 
 impl UpdateAccountInput {
+    /// The first field in the patch that only platform admins may change
+    /// (see [`CreateAccountInput::admin_only_field`]; a tier move too).
+    pub fn admin_only_field(&self) -> Option<&'static str> {
+        let given = |undefined: bool| !undefined;
+        if given(self.credit_limit.is_undefined()) {
+            Some("input.creditLimit")
+        } else if given(self.risk_rating.is_undefined()) {
+            Some("input.riskRating")
+        } else if given(self.risk_status.is_undefined()) {
+            Some("input.riskStatus")
+        } else if given(self.is_verified.is_undefined()) {
+            Some("input.isVerified")
+        } else if given(self.pricing_tier_id.is_undefined()) {
+            Some("input.pricingTierId")
+        } else {
+            None
+        }
+    }
+
     /// Writes the patch onto a draft of the current profile and returns
     /// the tier the account should be on. Errors carry full paths.
     #[expect(

@@ -25,6 +25,45 @@ pub fn list_complexity(first: i32, child_complexity: usize) -> usize {
     usize::try_from(first).unwrap_or(0) * child_complexity + 1
 }
 
+/// The account `id` when the caller may do `action` on it: admins always,
+/// users through their membership of the account's customer
+/// (`ACCOUNTS_READ` / `ACCOUNTS_WRITE`). `None` when it does not exist or
+/// its customer is hidden from the caller, so ids cannot be probed;
+/// `FORBIDDEN` when the membership lacks the permission.
+pub async fn account_for(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    action: &crate::domain::access::Action,
+) -> Result<Option<crate::domain::account::Account>, ApiError> {
+    let store = ctx.data_unchecked::<Store>();
+    let Some(account) = store.accounts().get(id).await? else {
+        return Ok(None);
+    };
+    if super::access::caller(ctx)? == crate::domain::access::Caller::Admin {
+        return Ok(Some(account));
+    }
+    let Some(customer) = store.customers().get(account.customer_id).await? else {
+        return Ok(None);
+    };
+    Ok(super::access::visible(ctx, action, customer)
+        .await?
+        .map(|_| account))
+}
+
+/// Refuses a caller who is no admin an input field only admins may set.
+pub fn admin_only_field(ctx: &Context<'_>, field: Option<&'static str>) -> Result<(), ApiError> {
+    match field {
+        Some(field) if super::access::caller(ctx)? != crate::domain::access::Caller::Admin => {
+            Err(ApiError {
+                code: super::error::Code::Forbidden,
+                message: "only platform admins may set this field".into(),
+                field: Some(field.into()),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// One page of accounts as a connection. `accounts`, `Customer.accounts`,
 /// `PricingTier.accounts` and `Account.subAccounts` all answer with it.
 pub async fn account_connection(

@@ -18,10 +18,12 @@ use super::super::guard::AdminGuard;
 use super::super::idempotency;
 use super::super::input::{parse_expected_version, parse_id};
 use super::types::{AccountNode, CreateAccountPayload, RotateAccountAuthSecretPayload};
-use super::{CreateAccountInput, UpdateAccountInput};
+use super::{CreateAccountInput, UpdateAccountInput, account_for, admin_only_field};
 use crate::domain::InvalidInput;
+use crate::domain::access::Action;
 use crate::domain::account::{AccountDraft, AccountProfile};
 use crate::domain::credentials::{AuthSecret, SecretHasher, is_auth_id};
+use crate::graphql::access;
 use crate::store::accounts::CredentialUpdate;
 use crate::store::{Accounts, Store};
 
@@ -83,13 +85,19 @@ fn to_invalid(err: ApiError) -> InvalidInput {
 #[derive(Default)]
 pub struct AccountMutation;
 
+fn account_not_found(id: uuid::Uuid) -> ApiError {
+    ApiError::from(crate::store::StoreError::NotFound {
+        entity: "Account",
+        id: id.to_string(),
+    })
+}
+
 #[Object]
 impl AccountMutation {
     /// Creates an account for an ACTIVE customer (else
     /// `FAILED_PRECONDITION`), on `pricingTierId` or the default tier, with
     /// a fresh `authId` and auth secret. The secret is in this payload
     /// only: store it now.
-    #[graphql(guard = "AdminGuard")]
     async fn create_account(
         &self,
         ctx: &Context<'_>,
@@ -101,7 +109,9 @@ impl AccountMutation {
         idempotency_key: Option<String>,
     ) -> Result<CreateAccountPayload, ApiError> {
         let key = idempotency::key(ctx, idempotency_key, "createAccount")?;
+        admin_only_field(ctx, input.admin_only_field())?;
         let new = input.into_new_account()?;
+        access::customer_for(ctx, new.customer_id, &Action::WriteAccounts).await?;
         let (secret, credential) = secrets(ctx)?.issue()?;
         let store = accounts(ctx);
         let (account, replayed) = Box::pin(idempotency::once(
@@ -123,7 +133,6 @@ impl AccountMutation {
     /// Changes the fields given in `input`; a new `pricingTierId` moves the
     /// account to that (active) tier. With `expectedVersion`, fails with
     /// `CONFLICT` unless the account is still at that version.
-    #[graphql(guard = "AdminGuard")]
     async fn update_account(
         &self,
         ctx: &Context<'_>,
@@ -137,6 +146,10 @@ impl AccountMutation {
     ) -> Result<AccountNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
+        account_for(ctx, id, &Action::WriteAccounts)
+            .await?
+            .ok_or_else(|| account_not_found(id))?;
+        admin_only_field(ctx, input.admin_only_field())?;
         let account = accounts(ctx)
             .update(id, expected, |current| {
                 let mut draft = AccountDraft::from(&current.profile);
@@ -155,13 +168,15 @@ impl AccountMutation {
     /// Replaces the account's auth secret (the old one stops working at
     /// once) and sets a new `authTokenExpireTime`. The new secret is in
     /// this payload only.
-    #[graphql(guard = "AdminGuard")]
     async fn rotate_account_auth_secret(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The id (UUID) of the account.")] id: ID,
     ) -> Result<RotateAccountAuthSecretPayload, ApiError> {
         let id = parse_id(&id, "id")?;
+        account_for(ctx, id, &Action::WriteAccounts)
+            .await?
+            .ok_or_else(|| account_not_found(id))?;
         let (secret, credential) = secrets(ctx)?.issue()?;
         let account = accounts(ctx).rotate_secret(id, &credential).await?;
         Ok(RotateAccountAuthSecretPayload {

@@ -9,10 +9,11 @@
 use crate::graphql::connection::Connection as Paged;
 use async_graphql::{Context, ID, Object};
 
+use super::super::access;
 use super::super::error::ApiError;
-use super::super::guard::AdminGuard;
 use super::super::input::parse_id;
-use super::{AccountFilterInput, AccountNode, account_connection, list_complexity};
+use super::{AccountFilterInput, AccountNode, account_connection, account_for, list_complexity};
+use crate::domain::access::{Action, Caller};
 use crate::domain::credentials::is_auth_id;
 use crate::store::Store;
 
@@ -23,23 +24,18 @@ pub struct AccountQuery;
 #[Object]
 impl AccountQuery {
     /// The account with `id`, or `null`.
-    #[graphql(guard = "AdminGuard")]
     async fn account(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The id (UUID) of the account.")] id: ID,
     ) -> Result<Option<AccountNode>, ApiError> {
         let id = parse_id(&id, "id")?;
-        Ok(ctx
-            .data_unchecked::<Store>()
-            .accounts()
-            .get(id)
+        Ok(account_for(ctx, id, &Action::ReadAccounts)
             .await?
             .map(AccountNode))
     }
 
     /// The account with this `authId` (e.g. `MA_…`), or `null`.
-    #[graphql(guard = "AdminGuard")]
     async fn account_by_auth_id(
         &self,
         ctx: &Context<'_>,
@@ -50,21 +46,26 @@ impl AccountQuery {
         if !is_auth_id(auth_id) {
             return Ok(None);
         }
-        Ok(ctx
+        let Some(found) = ctx
             .data_unchecked::<Store>()
             .accounts()
             .get_by_auth_id(auth_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(account_for(ctx, found.id, &Action::ReadAccounts)
             .await?
             .map(AccountNode))
     }
 
     /// Accounts, newest first, `first` (at most 100) at a time, narrowed
-    /// by `filter`. A page is always filled to `first` when enough
-    /// accounts match.
-    #[graphql(
-        guard = "AdminGuard",
-        complexity = "list_complexity(first, child_complexity)"
-    )]
+    /// by `filter`. One page reads at most a bounded number of stored
+    /// accounts: a sparse filter may return a short page with
+    /// `hasNextPage: true`; keep paging with `endCursor`. A user (not an
+    /// admin) lists one customer's accounts at a time (`filter.customerId`,
+    /// with `ACCOUNTS_READ` on it).
+    #[graphql(complexity = "list_complexity(first, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -77,6 +78,25 @@ impl AccountQuery {
         filter: Option<AccountFilterInput>,
     ) -> Result<Paged<AccountNode>, ApiError> {
         let filter = filter.unwrap_or_default().parse()?;
+        if access::caller(ctx)? != Caller::Admin {
+            // A user lists the accounts of one of its customers at a time.
+            let Some(customer_id) = filter.customer_id else {
+                return Err(ApiError::bad_input(
+                    "filter.customerId",
+                    "is required unless you are a platform admin",
+                ));
+            };
+            let store = ctx.data_unchecked::<Store>();
+            let Some(customer) = store.customers().get(customer_id).await? else {
+                return Ok(Paged::empty());
+            };
+            if access::visible(ctx, &Action::ReadAccounts, customer)
+                .await?
+                .is_none()
+            {
+                return Ok(Paged::empty());
+            }
+        }
         account_connection(ctx, &filter, first, after).await
     }
 }

@@ -118,19 +118,28 @@ impl AccountNode {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// The customer the account belongs to.
+    /// The customer the account belongs to. A user needs `CUSTOMER_READ`
+    /// on it (`ACCOUNTS_READ` alone shows the account, not the customer).
     async fn customer(&self, ctx: &Context<'_>) -> Result<CustomerNode, ApiError> {
-        loaders(ctx)?
+        let customer = loaders(ctx)?
             .customers
             .load_one(self.0.customer_id)
             .await?
-            .map(CustomerNode)
             .ok_or_else(|| {
                 ApiError::internal(format!(
                     "account {} names customer {} who does not exist",
                     self.0.id, self.0.customer_id
                 ))
-            })
+            })?;
+        if crate::graphql::access::caller(ctx)? != crate::domain::access::Caller::Admin {
+            crate::graphql::access::require(
+                ctx,
+                &crate::domain::access::Action::ReadCustomer,
+                &customer,
+            )
+            .await?;
+        }
+        Ok(CustomerNode(customer))
     }
     /// Internal API reference identifier (a UUID fixed at creation).
     async fn api_id(&self) -> ID {
