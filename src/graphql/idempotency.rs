@@ -53,20 +53,22 @@ pub fn key(
     )))
 }
 
-/// SHA-256 of the `input` argument in canonical JSON (keys sorted), less
-/// [`UNFINGERPRINTED`] fields.
+/// SHA-256 of the field's arguments (all but the key itself) in canonical
+/// JSON (keys sorted), less [`UNFINGERPRINTED`] fields at any depth.
 fn fingerprint(ctx: &Context<'_>) -> Result<String, ApiError> {
     let arguments = ctx
         .field()
         .arguments()
         .map_err(|e| ApiError::internal(e.message))?;
-    let input = arguments
+    let all: serde_json::Map<String, serde_json::Value> = arguments
         .into_iter()
-        .find(|(name, _)| name.as_str() == "input")
-        .map_or(serde_json::Value::Null, |(_, value)| {
-            value.into_json().unwrap_or(serde_json::Value::Null)
-        });
-    let canonical = canonical(input).to_string();
+        .filter(|(name, _)| name.as_str() != "idempotencyKey")
+        .map(|(name, value)| {
+            let value = value.into_json().unwrap_or(serde_json::Value::Null);
+            (name.to_string(), value)
+        })
+        .collect();
+    let canonical = canonical(serde_json::Value::Object(all)).to_string();
     Ok(Sha256::digest(canonical.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -74,30 +76,27 @@ fn fingerprint(ctx: &Context<'_>) -> Result<String, ApiError> {
         .concat())
 }
 
-/// `value` with object keys sorted at every level and unfingerprinted
-/// fields dropped at the top.
+/// `value` with object keys sorted and unfingerprinted fields dropped, at
+/// every level.
 fn canonical(value: serde_json::Value) -> serde_json::Value {
-    fn sort(value: serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(map) => {
-                let mut entries: Vec<_> = map.into_iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sort(v))).collect())
-            }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.into_iter().map(sort).collect())
-            }
-            other => other,
-        }
-    }
     match value {
-        serde_json::Value::Object(mut map) => {
-            for field in UNFINGERPRINTED {
-                map.remove(*field);
-            }
-            sort(serde_json::Value::Object(map))
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map
+                .into_iter()
+                .filter(|(k, _)| !UNFINGERPRINTED.contains(&k.as_str()))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical(v)))
+                    .collect(),
+            )
         }
-        other => sort(other),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(canonical).collect())
+        }
+        other => other,
     }
 }
 

@@ -7,6 +7,7 @@
 //! invited, to be delivered by whatever sends the invitation.
 
 use super::connection::Connection as Paged;
+use crate::graphql::idempotency;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::Utc;
 
@@ -120,7 +121,8 @@ impl InvitationNode {
 /// A new invitation and its token.
 pub struct InviteCustomerUserPayload {
     invitation: Invitation,
-    token: String,
+    /// `None` when this answers a repeated idempotency key.
+    token: Option<String>,
 }
 
 /// A new invitation with its accept token, shown this once: hand the token
@@ -135,8 +137,14 @@ impl InviteCustomerUserPayload {
     /// The secret that accepts the invitation (`acceptInvitation(token:)`).
     /// Shown only here and never stored: deliver it to the invitee (the
     /// gateway sends no email).
-    async fn accept_token(&self) -> &str {
-        &self.token
+    async fn accept_token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+    /// Whether this answers a repeated `idempotencyKey`: the first call
+    /// showed the token, so `acceptToken` is `null` here (only its hash is
+    /// kept).
+    async fn replayed(&self) -> bool {
+        self.token.is_none()
     }
 }
 
@@ -219,7 +227,12 @@ impl InvitationMutation {
             desc = "What the member may do on this customer once it accepts."
         )]
         permissions: Vec<Permission>,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same arguments returns the first result instead of creating again; with other arguments it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<InviteCustomerUserPayload, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "inviteCustomerUser")?;
         let customer_id = parse_id(&customer_id, "customerId")?;
         let email = parse_email(&email).at_field("email")?;
         let grants = super::users::permissions(permissions);
@@ -236,10 +249,23 @@ impl InvitationMutation {
             .data_opt::<InvitationTtl>()
             .map_or(crate::config::DEFAULT_INVITATION_TTL, |t| t.0);
         let invited_by = access::caller(ctx)?.user_id();
-        let (invitation, token) = store(ctx)
-            .invitations()
-            .invite(customer_id, &email, &grants, invited_by, ttl)
-            .await?;
+        let invitations = store(ctx).invitations();
+        let create = async {
+            invitations
+                .invite(customer_id, &email, &grants, invited_by, ttl, key.as_ref())
+                .await
+                .map(|(invitation, token)| (invitation, Some(token)))
+        };
+        // A repeat never shows the token again: only its hash is kept.
+        let fetch = |id| {
+            let invitations = invitations.clone();
+            async move {
+                let found = invitations.get(id).await?;
+                Ok(found.map(|invitation| (invitation, None)))
+            }
+        };
+        let ((invitation, token), _) =
+            Box::pin(idempotency::once(ctx, key.as_ref(), create, fetch)).await?;
         Ok(InviteCustomerUserPayload { invitation, token })
     }
 

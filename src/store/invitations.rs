@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::from_sdk;
+use super::idempotency::IdempotencyKey;
 use super::memberships::{self, MemberRole, check_domain, open_customer_item, refusal};
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
@@ -202,6 +203,7 @@ impl Invitations {
         permissions: &[Permission],
         invited_by: Option<Uuid>,
         ttl: std::time::Duration,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<(Invitation, String), StoreError> {
         let cid = customer_id.to_string();
         let email_key = unique::normalize(email);
@@ -271,10 +273,17 @@ impl Invitations {
             {
                 items.push(self.revoke_item(old)?);
             }
+            if let Some(key) = idempotency {
+                items.push(key.claim(&self.db, &id)?);
+            }
+            let claim = items.len() - 1;
             match transact(&self.db, items).await {
                 Ok(()) => return Ok((item.into_domain()?, token)),
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
+                    if idempotency.is_some() && c.condition_failed(claim) {
+                        return Err(StoreError::IdempotencyKeyTaken);
+                    }
                     if c.condition_failed(0)
                         && let Some(err) = refusal(&cid, c.old_item(0), email, "email")
                     {

@@ -147,3 +147,53 @@ async fn a_repeated_create_account_never_shows_the_secret_again() {
     assert_eq!(again["authSecret"], Value::Null);
     assert_eq!(again["replayed"], true);
 }
+
+#[tokio::test]
+async fn user_creates_member_additions_and_invitations_are_idempotent_too() {
+    let app = TestApp::spawn().await;
+    let create_user = "mutation($key: String) { createUser(input: {email: \"idem@example.com\",
+        firstName: \"I\", lastName: \"D\", password: \"a long passphrase\"}, idempotencyKey: $key) { id } }";
+    let first = app.graphql(create_user, json!({"key": "user-1"})).await;
+    let again = app.graphql(create_user, json!({"key": "user-1"})).await;
+    assert_eq!(
+        data(&first)["createUser"]["id"],
+        data(&again)["createUser"]["id"]
+    );
+    let user = data(&first)["createUser"]["id"].clone();
+
+    let (customer, _) = crate::helpers::create_customer(&app, json!({})).await;
+    let add = "mutation($c: ID!, $u: ID!, $key: String) {
+        addCustomerUser(customerId: $c, userId: $u, permissions: [CUSTOMER_READ], idempotencyKey: $key) { owner } }";
+    let vars = json!({"c": customer.to_string(), "u": user, "key": "add-1"});
+    data(&app.graphql(add, vars.clone()).await);
+    // Without the key a second addition is a conflict; with it, the answer.
+    data(&app.graphql(add, vars).await);
+    let keyless = app
+        .graphql(add, json!({"c": customer.to_string(), "u": user}))
+        .await;
+    assert_eq!(error_code(&keyless), "CONFLICT");
+
+    let invite = "mutation($c: ID!, $key: String) {
+        inviteCustomerUser(customerId: $c, email: \"guest@example.com\", idempotencyKey: $key) {
+            acceptToken replayed invitation { id status } } }";
+    let first = app
+        .graphql(
+            invite,
+            json!({"c": customer.to_string(), "key": "invite-1"}),
+        )
+        .await;
+    let first = &data(&first)["inviteCustomerUser"];
+    assert!(first["acceptToken"].is_string());
+    assert_eq!(first["replayed"], false);
+    let again = app
+        .graphql(
+            invite,
+            json!({"c": customer.to_string(), "key": "invite-1"}),
+        )
+        .await;
+    let again = &data(&again)["inviteCustomerUser"];
+    assert_eq!(again["invitation"]["id"], first["invitation"]["id"]);
+    assert_eq!(again["invitation"]["status"], "PENDING", "not replaced");
+    assert_eq!(again["acceptToken"], Value::Null, "the token is shown once");
+    assert_eq!(again["replayed"], true);
+}

@@ -2,6 +2,7 @@
 //! ownership, and removing (admins and members with `USERS_MANAGE`, within
 //! the policy's limits).
 
+use crate::graphql::idempotency;
 use async_graphql::{Context, ID, Object};
 
 #[cfg(test)]
@@ -66,7 +67,12 @@ impl CustomerUserMutation {
             desc = "Make this member the owner: the previous owner stays a member with its permissions."
         )]
         owner: bool,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same arguments returns the first result instead of creating again; with other arguments it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<CustomerMembershipNode, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "addCustomerUser")?;
         let customer_id = parse_id(&customer_id, "customerId")?;
         let user_id = parse_id(&user_id, "userId")?;
         let grants = super::types::permissions(permissions);
@@ -79,10 +85,12 @@ impl CustomerUserMutation {
             },
         )
         .await?;
-        let membership = store(ctx)
-            .memberships()
-            .add_member(customer_id, user_id, &grants, owner)
-            .await?;
+        let memberships = store(ctx).memberships();
+        let create = memberships.add_member(customer_id, user_id, &grants, owner, key.as_ref());
+        let (membership, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |user| {
+            memberships.get(customer_id, user)
+        }))
+        .await?;
         node(ctx, membership, customer).await
     }
 

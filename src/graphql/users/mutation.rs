@@ -1,6 +1,8 @@
 //! User mutations; platform admins only. (Members are managed per customer
 //! in `members.rs`.)
 
+use crate::graphql::idempotency;
+use crate::store::StoreError;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 
 use super::types::{UserNode, UserStatus, store};
@@ -73,7 +75,12 @@ impl UserMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
         input: CreateUserInput,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same arguments returns the first result instead of creating again; with other arguments it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<UserNode, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "createUser")?;
         let profile = UserProfile::parse(&UserDraft {
             email: input.email,
             first_name: input.first_name,
@@ -83,16 +90,23 @@ impl UserMutation {
         let password = Password::parse(input.password)
             .at_field("password")
             .map_err(|e| e.within("input"))?;
-        let password_hash = hash_password(password).await?;
-        let user = store(ctx)
-            .users()
-            .create(&NewUser {
+        let users = store(ctx).users();
+        let create = async {
+            let password_hash = hash_password(password)
+                .await
+                .map_err(|err| StoreError::internal(err.message))?;
+            let new = NewUser {
                 email: profile.email,
                 first_name: profile.first_name,
                 last_name: profile.last_name,
                 password_hash,
-            })
-            .await?;
+            };
+            users.create_once(&new, key.as_ref()).await
+        };
+        let (user, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
+            users.get(id)
+        }))
+        .await?;
         Ok(UserNode(user))
     }
 

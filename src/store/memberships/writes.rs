@@ -4,6 +4,7 @@
 //! was read, and re-read and retried when a concurrent change got there
 //! first.
 
+use super::super::idempotency::IdempotencyKey;
 use std::fmt::Write as _;
 
 use aws_sdk_dynamodb::types::{
@@ -29,7 +30,7 @@ impl Memberships {
     /// Adds user `user_id` to customer `customer_id` as a member without
     /// permissions (see [`Self::add_member`]).
     pub async fn add(&self, customer_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
-        self.add_member(customer_id, user_id, &[], false)
+        self.add_member(customer_id, user_id, &[], false, None)
             .await
             .map(|_| ())
     }
@@ -45,6 +46,7 @@ impl Memberships {
         user_id: Uuid,
         permissions: &[Permission],
         owner: bool,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<Membership, StoreError> {
         let (cid, uid) = (customer_id.to_string(), user_id.to_string());
         for attempt in 0..WRITE_ATTEMPTS {
@@ -83,6 +85,10 @@ impl Memberships {
                     None,
                 )?);
             }
+            if let Some(key) = idempotency {
+                items.push(key.claim(&self.db, &uid)?);
+            }
+            let claim = items.len() - 1;
             match transact(&self.db, items).await {
                 Ok(()) => {
                     return self
@@ -92,6 +98,9 @@ impl Memberships {
                 }
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
+                    if idempotency.is_some() && c.condition_failed(claim) {
+                        return Err(StoreError::IdempotencyKeyTaken);
+                    }
                     if c.condition_failed(2) {
                         return Err(StoreError::Conflict {
                             field: Some("userId"),

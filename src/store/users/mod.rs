@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
 use super::error::{ensure_version, from_sdk};
+use super::idempotency::IdempotencyKey;
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
 use super::{Db, StoreError, batch, cursor, keys, unique};
@@ -311,10 +312,27 @@ impl Users {
     /// Creates a user on its own; `CONFLICT` on `input.email` when the
     /// email is taken.
     pub async fn create(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.create_once(user, None).await
+    }
+
+    /// [`Self::create`], recording `idempotency` in the same transaction.
+    pub async fn create_once(
+        &self,
+        user: &NewUser,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<User, StoreError> {
         let id = Uuid::now_v7();
-        match transact(&self.db, Self::create_items(&self.db, id, user)?).await {
+        let mut items = Self::create_items(&self.db, id, user)?;
+        if let Some(key) = idempotency {
+            items.push(key.claim(&self.db, &id.to_string())?);
+        }
+        let claim = items.len() - 1;
+        match transact(&self.db, items).await {
             Ok(()) => {}
             Err(TxError::Store(err)) => return Err(err),
+            Err(TxError::Cancelled(c)) if idempotency.is_some() && c.condition_failed(claim) => {
+                return Err(StoreError::IdempotencyKeyTaken);
+            }
             Err(TxError::Cancelled(_)) => return Err(email_taken(&user.email)),
         }
         self.get(id)
