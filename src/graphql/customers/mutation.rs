@@ -1,0 +1,141 @@
+//! Customer mutations: create (with its owner), patch, status and
+//! deletion.
+
+use async_graphql::{Context, ID, Object};
+
+use super::inputs::{CreateCustomerInput, UpdateCustomerInput};
+use super::types::{CustomerNode, CustomerStatus};
+use super::{MAX_REASON_LEN, customers};
+use crate::domain::access::Caller;
+use crate::domain::customer::{CustomerDraft, CustomerProfile};
+use crate::domain::text::clean_text;
+use crate::domain::user::NewUser;
+use crate::graphql::access;
+use crate::graphql::error::ApiError;
+use crate::graphql::guard::AdminGuard;
+use crate::graphql::idempotency;
+use crate::graphql::input::{parse_expected_version, parse_id};
+use crate::store::StoreError;
+
+/// Customer mutations; platform admins only.
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer and, in the same transaction, its owner: the user
+    /// with the customer's email if one exists (its password untouched),
+    /// otherwise a new user with `password`.
+    #[graphql(guard = "AdminGuard")]
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
+        input: CreateCustomerInput,
+        #[graphql(
+            desc = "Makes a retry safe: a repeated call with this key (1 to 64 characters, scoped to the caller, remembered 24 hours) and the same input returns the first result instead of creating again; with another input it is `CONFLICT`."
+        )]
+        idempotency_key: Option<String>,
+    ) -> Result<CustomerNode, ApiError> {
+        let key = idempotency::key(ctx, idempotency_key, "createCustomer")?;
+        let new = input.into_new_customer()?;
+        let store = customers(ctx);
+        let create = async {
+            let password = new.password;
+            let password_hash = tokio::task::spawn_blocking(move || password.hash())
+                .await
+                .map_err(StoreError::internal)?
+                .map_err(|err| StoreError::internal(err.to_string()))?;
+            let owner = NewUser {
+                email: new.profile.email.clone(),
+                first_name: new.profile.first_name.clone(),
+                last_name: new.profile.last_name.clone(),
+                password_hash,
+            };
+            store
+                .create(&new.profile, new.status, &owner, key.as_ref())
+                .await
+        };
+        let (customer, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
+            store.get(id)
+        }))
+        .await?;
+        Ok(CustomerNode(customer))
+    }
+
+    /// Changes the fields given in `input`. With `expectedVersion`, fails
+    /// with `CONFLICT` unless the customer is still at that version.
+    /// Members need `CUSTOMER_WRITE` for profile fields and `BILLING_WRITE`
+    /// for `automaticRefillAmount`, `lowBalanceAlertAmount` and
+    /// `defaultBillMethod`; `credit`, `delinquent` and the allowed domains
+    /// are admin-only.
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+        #[graphql(desc = "The values to use; see the input type for each field and its rules.")]
+        input: UpdateCustomerInput,
+        #[graphql(
+            desc = "Fail with `CONFLICT` unless the entity is still at this `version` (no lost updates)."
+        )]
+        expected_version: Option<i32>,
+    ) -> Result<CustomerNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let expected = parse_expected_version(expected_version)?;
+        if access::caller(ctx)? != Caller::Admin {
+            let customer = customers(ctx)
+                .get(id)
+                .await?
+                .ok_or_else(|| access::not_found(id))?;
+            for action in input.actions() {
+                access::require(ctx, &action, &customer).await?;
+            }
+        }
+        let customer = customers(ctx)
+            .update(id, expected, |current| {
+                let mut draft = CustomerDraft::from(&current.profile);
+                input.clone().apply(&mut draft)?;
+                CustomerProfile::parse(draft).map_err(|e| e.within("input"))
+            })
+            .await?;
+        Ok(CustomerNode(customer))
+    }
+
+    /// Moves the customer to `status` (see `CustomerStatus` for the allowed
+    /// moves), recording `reason`. TERMINATED flags every account inactive
+    /// and disabled.
+    #[graphql(guard = "AdminGuard")]
+    async fn set_customer_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+        #[graphql(desc = "The status to move to (or, for a list, the only status to list).")]
+        status: CustomerStatus,
+        #[graphql(desc = "Why, for the record (at most 500 characters).")] reason: Option<String>,
+    ) -> Result<CustomerNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let reason = reason
+            .map(|r| {
+                clean_text(&r, 0, MAX_REASON_LEN).map_err(|m| ApiError::bad_input("reason", m))
+            })
+            .transpose()?
+            .filter(|r| !r.is_empty());
+        Ok(CustomerNode(
+            customers(ctx).set_status(id, status.into(), reason).await?,
+        ))
+    }
+
+    /// Deletes a TERMINATED customer with its memberships, accounts and
+    /// reserved values, and returns its id. Refused with
+    /// `FAILED_PRECONDITION` otherwise. Safe to retry.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
+    ) -> Result<ID, ApiError> {
+        let uuid = parse_id(&id, "id")?;
+        customers(ctx).delete(uuid).await?;
+        Ok(ID(uuid.to_string()))
+    }
+}
