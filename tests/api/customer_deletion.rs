@@ -148,3 +148,93 @@ async fn an_interrupted_deletion_is_listed_for_admins_and_finished_from_there() 
     assert_eq!(data(&body)["customers"]["edges"], json!([]));
     data(&crate::customers::try_create(&app, json!({"email": c["email"]})).await);
 }
+
+async fn active_accounts(app: &TestApp, customer: &str) -> usize {
+    let body = app
+        .graphql(
+            "query($f: AccountFilterInput) { accounts(first: 100, filter: $f) { edges { cursor } } }",
+            json!({"f": {"customerId": customer, "isActive": true}}),
+        )
+        .await;
+    data(&body)["accounts"]["edges"].as_array().unwrap().len()
+}
+
+/// Termination flags every account with its own write; a crash halfway
+/// leaves some flagged, and terminating again finishes the job.
+#[tokio::test]
+async fn a_termination_interrupted_halfway_is_finished_by_terminating_again() {
+    use crate::accounts::{create as create_account, customer, set_status, tier};
+    let app = TestApp::spawn().await;
+    tier(&app, "base", true).await;
+    let c = customer(&app).await;
+    for _ in 0..2 {
+        futures::future::join_all((0..10).map(|_| create_account(&app, &c, json!({})))).await;
+    }
+    // The status write is the first UpdateItem; five account flags follow,
+    // then the "crash".
+    let crashing = crashing_app(&app, "UpdateItem", 6).await;
+    let failed = crashing
+        .graphql(
+            "mutation($id: ID!) { setCustomerStatus(id: $id, status: TERMINATED) { id } }",
+            json!({"id": c}),
+        )
+        .await;
+    assert!(failed.get("errors").is_some(), "{failed}");
+    let left = active_accounts(&app, &c).await;
+    assert!(left > 0 && left < 20, "{left} accounts still active");
+    set_status(&app, &c, "TERMINATED").await;
+    assert_eq!(active_accounts(&app, &c).await, 0);
+}
+
+/// Deleting a customer while accounts are being created and users added to
+/// it leaves no orphan: whatever got in before the termination goes with
+/// the customer, whatever came after was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_customer_while_accounts_and_users_are_added_leaves_no_orphan() {
+    use crate::accounts::{create as create_account, customer, set_status, tier, try_create};
+    let app = TestApp::spawn().await;
+    tier(&app, "base", true).await;
+    let c = customer(&app).await;
+    create_account(&app, &c, json!({})).await;
+    let mut users = Vec::new();
+    for _ in 0..8 {
+        users.push(app.create_user("racer").await);
+    }
+    let delete = async {
+        set_status(&app, &c, "TERMINATED").await;
+        app.graphql(DELETE, json!({"id": c})).await
+    };
+    let accounts = futures::future::join_all((0..16).map(|_| try_create(&app, &c, json!({}))));
+    let members = futures::future::join_all(users.iter().map(|u| {
+        app.graphql(
+            "mutation($c: ID!, $u: ID!) { addCustomerUser(customerId: $c, userId: $u) { owner } }",
+            json!({"c": c, "u": u.to_string()}),
+        )
+    }));
+    let (deleted, accounts, members) = futures::join!(delete, accounts, members);
+    // Every create either landed before the termination or was refused.
+    for body in accounts.iter().chain(&members) {
+        if body.get("errors").is_some() {
+            let code = error_code(body);
+            assert!(
+                ["FAILED_PRECONDITION", "NOT_FOUND"].contains(&code),
+                "{body}"
+            );
+        }
+    }
+    // Finish the deletion if the race made the first call fail.
+    if deleted.get("errors").is_some() {
+        let again = app.graphql(DELETE, json!({"id": c})).await;
+        assert!(
+            again.get("errors").is_none() || error_code(&again) == "NOT_FOUND",
+            "{again}"
+        );
+    }
+    assert_eq!(get(&app, &c).await, Value::Null);
+    let left: Vec<String> = scan_all(&app)
+        .await
+        .into_iter()
+        .filter(|item| item.contains(&c))
+        .collect();
+    assert!(left.is_empty(), "orphans: {left:#?}");
+}
