@@ -1,0 +1,274 @@
+//! Taking a customer apart: termination flags its accounts; deletion
+//! removes it with everything it owns, resumably.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::super::codec::{Item, from_item, key, n, s, timestamp};
+use super::super::error::from_sdk;
+use super::super::invitations::Invitations;
+use super::super::memberships::Memberships;
+use super::super::transaction::{TxError, transact};
+use super::super::update::UpdateBuilder;
+use super::super::{StoreError, batch, keys, unique};
+use super::{
+    ACCOUNTS_PER_TRANSACTION, AccountRef, CustomerItem, Customers, DELETE_PAGE, FILTER_INDEX_KEYS,
+    condition_failed, not_found,
+};
+use crate::domain::customer::CustomerStatus;
+
+impl Customers {
+    /// Flags every account of the customer inactive and disabled. Accounts
+    /// are listed on GSI1 under `CUSTOMER#<id>#ACCOUNTS`; each update is
+    /// idempotent.
+    pub(super) async fn deactivate_accounts(&self, id: &str) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let page = self.account_keys_page(id, start.take()).await?;
+            for account in &page.0 {
+                let result = self
+                    .db
+                    .client
+                    .update_item()
+                    .table_name(self.db.table.as_ref())
+                    .set_key(Some(account.key.clone()))
+                    .update_expression("SET isActive = :false, enabled = :false, updatedAt = :now")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":false", AttributeValue::Bool(false))
+                    .expression_attribute_values(":now", s(timestamp(Utc::now())))
+                    .send()
+                    .await;
+                if let Err(err) = result
+                    && !condition_failed(&err)
+                {
+                    return Err(from_sdk(err));
+                }
+            }
+            match page.1 {
+                Some(last) => start = Some(last),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// One page of a customer's accounts, as the cascade needs them, and
+    /// where the next page starts.
+    async fn account_keys_page(
+        &self,
+        id: &str,
+        start: Option<Item>,
+    ) -> Result<(Vec<AccountRef>, Option<Item>), StoreError> {
+        let output = self
+            .db
+            .client
+            .query()
+            .table_name(self.db.table.as_ref())
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::customer_accounts(id)))
+            .projection_expression("pk, sk, authId, pricingTierId")
+            .limit(DELETE_PAGE)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut item| {
+                let mut text = |name: &str| item.remove(name).and_then(|v| v.as_s().ok().cloned());
+                let auth_id = text("authId");
+                let tier = text("pricingTierId");
+                AccountRef {
+                    key: item,
+                    auth_id,
+                    tier,
+                }
+            })
+            .collect();
+        Ok((items, output.last_evaluated_key))
+    }
+
+    /// Deletes a `TERMINATED` customer with its memberships, accounts (and
+    /// their places on their pricing tiers), invitations, search terms and
+    /// guards (its users remain: they may belong to other customers). Safe
+    /// with any number of dependents, safe to retry after a crash at any
+    /// point, and safe to call several times at once: every call that finds
+    /// the customer answers success once it is gone.
+    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+        let id_s = id.to_string();
+        let item = self.mark_deleting(id).await?;
+
+        loop {
+            let page = Memberships::keys_page(&self.db, &id_s, DELETE_PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            batch::delete_all(&self.db, page).await?;
+        }
+        // Forward through the index: a page's accounts are gone before the
+        // next is read, and no account can be added to a terminated
+        // customer, so every account is seen once.
+        let mut start = None;
+        loop {
+            let (accounts, next) = self.account_keys_page(&id_s, start.take()).await?;
+            for chunk in accounts.chunks(ACCOUNTS_PER_TRANSACTION) {
+                self.delete_accounts(chunk.to_vec()).await?;
+            }
+            match next {
+                Some(next) => start = Some(next),
+                None => break,
+            }
+        }
+        Invitations::delete_for_customer(&self.db, &id_s).await?;
+        let mut terms = item.search_terms()?;
+        // Terms the current folding gives too, in case an item's stored list
+        // predates a change of folding.
+        for term in item.profile()?.search_terms() {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+        let terms = terms
+            .iter()
+            .map(|term| key(keys::customer_search_term(term, &id_s)))
+            .collect();
+        batch::delete_all(&self.db, terms).await?;
+
+        let delete = Delete::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&id_s))))
+            .condition_expression("deleting = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .map_err(StoreError::internal)?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        for (kind, value) in item.guarded_values() {
+            items.push(unique::release(&self.db, kind, &value, &id_s)?);
+        }
+        match transact(&self.db, items).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Store(err)) => Err(err),
+            // A concurrent call finished the deletion first: done.
+            Err(TxError::Cancelled(_)) if self.get_item(&id_s).await?.is_none() => Ok(()),
+            Err(TxError::Cancelled(_)) => Err(StoreError::internal(format!(
+                "customer {id_s}: the final delete of the item and its guards failed its conditions"
+            ))),
+        }
+    }
+
+    /// Step one of a deletion: marks the customer `deleting` and moves it
+    /// out of every list into the deleting partition, so it stops resolving
+    /// at once and operators can still find it. Idempotent.
+    async fn mark_deleting(&self, id: Uuid) -> Result<CustomerItem, StoreError> {
+        let id_s = id.to_string();
+        let mut mark = UpdateBuilder::default();
+        mark.set("deleting", AttributeValue::Bool(true))
+            .set("gsi1pk", s(keys::DELETING_CUSTOMERS))
+            .set("gsi1sk", s(id_s.clone()));
+        for attribute in FILTER_INDEX_KEYS {
+            mark.remove(attribute);
+        }
+        let status = mark.name("status");
+        mark.value(":terminated", s(CustomerStatus::Terminated.as_str()));
+        let (expression, names, values) = mark.build();
+        let marked = self
+            .db
+            .client
+            .update_item()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&id_s))))
+            .update_expression(expression)
+            .condition_expression(format!("attribute_exists(pk) AND {status} = :terminated"))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match marked {
+            Ok(output) => from_item(output.attributes.unwrap_or_default()),
+            Err(err) if condition_failed(&err) => Err(match self.get_item(&id_s).await? {
+                None => not_found(id),
+                Some(_) => StoreError::FailedPrecondition(
+                    "only TERMINATED customers can be deleted; set the status to TERMINATED first"
+                        .into(),
+                ),
+            }),
+            Err(err) => Err(from_sdk(err)),
+        }
+    }
+
+    /// Deletes up to [`ACCOUNTS_PER_TRANSACTION`] accounts in one
+    /// transaction with their auth-id guards and their places on their
+    /// tiers, so a tier's `accountCount` falls exactly when its accounts go.
+    /// Accounts already gone (deleted concurrently, or by an earlier
+    /// attempt) are left out and the rest tried again.
+    async fn delete_accounts(&self, mut accounts: Vec<AccountRef>) -> Result<(), StoreError> {
+        while !accounts.is_empty() {
+            let mut items = Vec::with_capacity(accounts.len() * 3);
+            let mut per_tier: Vec<(String, u32)> = Vec::new();
+            for account in &accounts {
+                let delete = Delete::builder()
+                    .table_name(self.db.table.as_ref())
+                    .set_key(Some(account.key.clone()))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .map_err(StoreError::internal)?;
+                items.push(TransactWriteItem::builder().delete(delete).build());
+                if let Some(tier) = &account.tier {
+                    match per_tier.iter_mut().find(|(t, _)| t == tier) {
+                        Some((_, count)) => *count += 1,
+                        None => per_tier.push((tier.clone(), 1)),
+                    }
+                }
+            }
+            for account in &accounts {
+                if let Some(auth_id) = &account.auth_id {
+                    let delete = Delete::builder()
+                        .table_name(self.db.table.as_ref())
+                        .set_key(Some(unique::guard_key("ACCOUNT_AUTH_ID", auth_id)))
+                        .build()
+                        .map_err(StoreError::internal)?;
+                    items.push(TransactWriteItem::builder().delete(delete).build());
+                }
+            }
+            for (tier, count) in &per_tier {
+                items.push(self.detach_from_tier(tier, *count)?);
+            }
+            match transact(&self.db, items).await {
+                Ok(()) => return Ok(()),
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(c)) => {
+                    let before = accounts.len();
+                    let mut index = 0;
+                    accounts.retain(|_| {
+                        let gone = c.condition_failed(index);
+                        index += 1;
+                        !gone
+                    });
+                    if accounts.len() == before {
+                        return Err(StoreError::internal(format!(
+                            "deleting accounts: a tier's accountCount is below its accounts {per_tier:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Transaction item that takes `count` accounts off tier `tier`.
+    fn detach_from_tier(&self, tier: &str, count: u32) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::pricing_tier(tier))))
+            .update_expression("SET accountCount = accountCount - :count")
+            .condition_expression("accountCount >= :count")
+            .expression_attribute_values(":count", n(count))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
