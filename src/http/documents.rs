@@ -22,6 +22,12 @@ use sha2::{Digest as _, Sha256};
 /// The persisted-query protocol version this server speaks.
 const PROTOCOL_VERSION: i64 = 1;
 
+/// Largest document the persisted-query cache keeps. Bodies may be 1 MiB,
+/// and a cache of 1,000 such documents would outgrow a 512 MB Lambda; a
+/// larger document still runs, it is just not remembered (the client sends
+/// its text again). Real documents are a few KiB.
+pub const MAX_CACHED_DOCUMENT_BYTES: usize = 32 * 1024;
+
 /// What a request asked to run, before resolution.
 #[derive(Debug, Default)]
 pub struct Asked {
@@ -142,6 +148,9 @@ impl Documents {
     }
 
     fn remember(&self, hash: String, text: &str) {
+        if text.len() > MAX_CACHED_DOCUMENT_BYTES {
+            return;
+        }
         let mut cache = self
             .cache
             .lock()
@@ -256,6 +265,21 @@ mod tests {
         assert_eq!(
             docs.resolve(asked(Some("{ x }"), Some(&hash)), false),
             Err(Refusal::HashMismatch)
+        );
+    }
+
+    #[test]
+    fn documents_too_large_to_cache_run_but_are_not_remembered() {
+        let docs = documents(None, false);
+        let big = format!("{{ __typename }}{}", " ".repeat(MAX_CACHED_DOCUMENT_BYTES));
+        let hash = sha256_hex(&big);
+        assert_eq!(
+            docs.resolve(asked(Some(&big), Some(&hash)), false).unwrap(),
+            big
+        );
+        assert_eq!(
+            docs.resolve(asked(None, Some(&hash)), false),
+            Err(Refusal::NotFound)
         );
     }
 
