@@ -14,6 +14,8 @@ CFN_LINT_VERSION="1.58.0"
 SAM_TRANSLATOR_VERSION="1.115.0"
 GRAPHQL_HTTP_VERSION="1.23.1"
 GRAPHQL_JS_VERSION="16.15.0"
+CARGO_LAMBDA_VERSION="1.9.2"
+SAM_CLI_VERSION="1.170.0"
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -146,6 +148,30 @@ ensure_python_tools() {
     python3 -m venv "$VENV" >&2 || die "python3 cannot create a virtualenv; on Debian: apt-get install python3-venv"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
       "cfn-lint==$CFN_LINT_VERSION" "aws-sam-translator==$SAM_TRANSLATOR_VERSION" >&2
+  fi
+}
+
+# Lambda build tools in their own virtualenv (aws-sam-cli pins its own
+# aws-sam-translator, which must not disturb the linter's): cargo-lambda
+# (which brings Zig, to cross-compile for arm64) and the AWS SAM CLI.
+LAMBDA_VENV="$LOCAL/lambda-venv"
+ensure_cargo_lambda() {
+  if [ ! -x "$LAMBDA_VENV/bin/cargo-lambda" ]; then
+    require python3 "install Python 3.9+"
+    echo "installing cargo-lambda into .local/lambda-venv" >&2
+    [ -x "$LAMBDA_VENV/bin/pip" ] || python3 -m venv "$LAMBDA_VENV" >&2 ||
+      die "python3 cannot create a virtualenv; on Debian: apt-get install python3-venv"
+    "$LAMBDA_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      "cargo-lambda==$CARGO_LAMBDA_VERSION" >&2
+  fi
+  export PATH="$LAMBDA_VENV/bin:$PATH"
+}
+ensure_sam_cli() {
+  ensure_cargo_lambda
+  if [ ! -x "$LAMBDA_VENV/bin/sam" ]; then
+    echo "installing the AWS SAM CLI into .local/lambda-venv" >&2
+    "$LAMBDA_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      "aws-sam-cli==$SAM_CLI_VERSION" >&2
   fi
 }
 
