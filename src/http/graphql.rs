@@ -129,10 +129,14 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Err(message) => return bad_request(format, message),
     };
     let is_admin = principal.as_ref().is_some_and(|p| p.is_admin);
-    let graphql_request = match admit(&state, incoming, is_admin, format) {
+    let mut graphql_request = match admit(&state, incoming, is_admin, format) {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
+    // Mutations name the request in their audit events.
+    if let Some(id) = parts.extensions.get::<crate::graphql::audit::RequestId>() {
+        graphql_request = graphql_request.data(id.clone());
+    }
     let Some(principal) = principal else {
         // The one operation no token authorises: accepting an invitation,
         // whose own token is the credential. Anything else without a token

@@ -31,8 +31,9 @@ use super::memberships::{self, MemberRole, check_domain, open_customer_item, ref
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
 use super::users::Users;
-use super::{Db, StoreError, cursor, customers::Customers, keys, unique};
+use super::{Db, StoreError, audit, cursor, customers::Customers, keys, unique};
 use crate::domain::access::Permission;
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::invitation::{Invitation, InvitationStatus, hash_token};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::user::NewUser;
@@ -196,6 +197,7 @@ impl Invitations {
     /// `ttl`. A pending invitation to the same email is revoked in the same
     /// transaction (its token stops working). Returns the invitation and
     /// its accept token, which is not stored and cannot be read again.
+    #[allow(clippy::too_many_arguments)] // what an invitation is made of, and its audit change
     pub async fn invite(
         &self,
         customer_id: Uuid,
@@ -204,6 +206,7 @@ impl Invitations {
         invited_by: Option<Uuid>,
         ttl: std::time::Duration,
         idempotency: Option<&IdempotencyKey>,
+        change: &Change,
     ) -> Result<(Invitation, String), StoreError> {
         let cid = customer_id.to_string();
         let email_key = unique::normalize(email);
@@ -240,7 +243,8 @@ impl Invitations {
             let previous = self.pointer(&cid, email).await?;
             let now = Utc::now();
             let expires = now + ttl;
-            let id = Uuid::now_v7().to_string();
+            let uuid = Uuid::now_v7();
+            let id = uuid.to_string();
             let token = crate::domain::invitation::generate_token();
             let hash = hash_token(&token);
             let item = InvitationItem {
@@ -273,6 +277,13 @@ impl Invitations {
             {
                 items.push(self.revoke_item(old)?);
             }
+            items.push(audit::record(
+                &self.db,
+                change,
+                EntityType::Invitation,
+                uuid,
+                Some(customer_id),
+            )?);
             if let Some(key) = idempotency {
                 items.push(key.claim(&self.db, &id)?);
             }
@@ -382,7 +393,7 @@ impl Invitations {
 
     /// Revokes a pending invitation: its token stops working at once.
     /// `FAILED_PRECONDITION` for one already accepted, revoked or expired.
-    pub async fn revoke(&self, id: Uuid) -> Result<Invitation, StoreError> {
+    pub async fn revoke(&self, id: Uuid, change: &Change) -> Result<Invitation, StoreError> {
         let invitation = self.get(id).await?.ok_or_else(|| not_found(id))?;
         if invitation.status_at(Utc::now()) != InvitationStatus::Pending {
             return Err(StoreError::FailedPrecondition(format!(
@@ -404,6 +415,13 @@ impl Invitations {
         let items = vec![
             self.revoke_item(&id.to_string())?,
             TransactWriteItem::builder().delete(pointer).build(),
+            audit::record(
+                &self.db,
+                change,
+                EntityType::Invitation,
+                id,
+                Some(invitation.customer_id),
+            )?,
         ];
         match transact(&self.db, items).await {
             Ok(()) => {}
@@ -439,7 +457,13 @@ impl Invitations {
     /// all in one transaction. Unknown and revoked tokens get the same
     /// `FAILED_PRECONDITION`; so do expired and used ones, each with its
     /// reason. Losing a race to a concurrent accept is a `CONFLICT`.
-    pub async fn accept(&self, token: &str, invitee: &NewInvitee) -> Result<Accepted, StoreError> {
+    #[allow(clippy::too_many_lines)] // one transaction's items with their parts, kept together
+    pub async fn accept(
+        &self,
+        token: &str,
+        invitee: &NewInvitee,
+        change: &Change,
+    ) -> Result<Accepted, StoreError> {
         let invitation = self
             .by_token(token)
             .await?
@@ -491,6 +515,16 @@ impl Invitations {
                 .build()
                 .map_err(StoreError::internal)?;
             items.push(TransactWriteItem::builder().delete(pointer).build());
+            // Whoever holds the token acts as the user it joins.
+            let mut change = change.clone();
+            change.actor.user_id = Some(user_id.to_string());
+            items.push(audit::record(
+                &self.db,
+                &change,
+                EntityType::Invitation,
+                invitation.id,
+                Some(invitation.customer_id),
+            )?);
             match transact(&self.db, items).await {
                 Ok(()) => {
                     let invitation = self

@@ -34,7 +34,8 @@ use super::idempotency::IdempotencyKey;
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
 use super::update::UpdateBuilder;
-use super::{Db, StoreError, batch, cursor, keys, unique};
+use super::{Db, StoreError, audit, batch, cursor, keys, unique};
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::currency::CurrencyCode;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::pricing_tier::{NewPricingTier, PricingTier, PricingTierPatch, Rate};
@@ -114,6 +115,8 @@ enum Part {
     DefaultIfAbsent,
     /// The create's idempotency key.
     Idempotency,
+    /// The audit event (unconditional; never fails).
+    Audit,
 }
 
 fn failed_parts(parts: &[Part], cancelled: &super::transaction::Cancelled) -> Vec<Part> {
@@ -372,8 +375,10 @@ impl PricingTiers {
         &self,
         new: NewPricingTier,
         idempotency: Option<&IdempotencyKey>,
+        change: &Change,
     ) -> Result<PricingTier, StoreError> {
-        let id = Uuid::now_v7().to_string();
+        let uuid = Uuid::now_v7();
+        let id = uuid.to_string();
         let now = timestamp(Utc::now());
         let (pk, sk) = keys::pricing_tier(&id);
         let position = list_position(&new.name);
@@ -407,8 +412,9 @@ impl PricingTiers {
         let mut items = vec![
             TransactWriteItem::builder().put(put).build(),
             unique::claim(&self.db, NAME_KIND, &new.name, &id)?,
+            audit::record(&self.db, change, EntityType::PricingTier, uuid, None)?,
         ];
-        let mut parts = vec![Part::Tier, Part::ClaimName];
+        let mut parts = vec![Part::Tier, Part::ClaimName, Part::Audit];
         if let Some(key) = idempotency {
             items.push(key.claim(&self.db, &id)?);
             parts.push(Part::Idempotency);
@@ -456,6 +462,7 @@ impl PricingTiers {
         id: Uuid,
         patch: PricingTierPatch,
         expected_version: Option<u64>,
+        change: &Change,
     ) -> Result<PricingTier, StoreError> {
         let id_s = id.to_string();
         let mut claim_default = true;
@@ -472,8 +479,14 @@ impl PricingTiers {
                 return self.get(id).await.and_then(|t| existing(t, id));
             }
             let mut u = UpdateBuilder::default();
-            let mut items = Vec::new();
-            let mut parts = vec![Part::Tier];
+            let mut items = vec![audit::record(
+                &self.db,
+                change,
+                EntityType::PricingTier,
+                id,
+                None,
+            )?];
+            let mut parts = vec![Part::Tier, Part::Audit];
             let final_name = patch.name.clone().unwrap_or_else(|| current.name.clone());
             let final_active = patch.is_active.unwrap_or(current.is_active);
             if let Some(name) = &patch.name {
@@ -550,7 +563,7 @@ impl PricingTiers {
     }
 
     /// Makes tier `id` the default. The tier must exist and be active.
-    pub async fn set_default(&self, id: Uuid) -> Result<PricingTier, StoreError> {
+    pub async fn set_default(&self, id: Uuid, change: &Change) -> Result<PricingTier, StoreError> {
         let id_s = id.to_string();
         let check = ConditionCheck::builder()
             .table_name(self.db.table.as_ref())
@@ -563,6 +576,7 @@ impl PricingTiers {
         let items = vec![
             TransactWriteItem::builder().condition_check(check).build(),
             self.pointer_put(&id_s, false)?,
+            audit::record(&self.db, change, EntityType::PricingTier, id, None)?,
         ];
         match transact(&self.db, items).await {
             Ok(()) => {}
@@ -582,7 +596,12 @@ impl PricingTiers {
 
     /// Deletes tier `id`. Refused while it is the default or while accounts
     /// are on it; with `expected_version`, only at that version.
-    pub async fn delete(&self, id: Uuid, expected_version: Option<u64>) -> Result<(), StoreError> {
+    pub async fn delete(
+        &self,
+        id: Uuid,
+        expected_version: Option<u64>,
+        change: &Change,
+    ) -> Result<(), StoreError> {
         let id_s = id.to_string();
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
@@ -607,8 +626,14 @@ impl PricingTiers {
                 TransactWriteItem::builder().delete(delete).build(),
                 unique::release(&self.db, NAME_KIND, &current.name, &id_s)?,
                 self.not_default_check(&id_s)?,
+                audit::record(&self.db, change, EntityType::PricingTier, id, None)?,
             ];
-            let parts = [Part::Tier, Part::ReleaseName, Part::DefaultPointer];
+            let parts = [
+                Part::Tier,
+                Part::ReleaseName,
+                Part::DefaultPointer,
+                Part::Audit,
+            ];
             match transact(&self.db, items).await {
                 Ok(()) => return Ok(()),
                 Err(TxError::Store(err)) => return Err(err),
