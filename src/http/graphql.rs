@@ -12,6 +12,7 @@
 //! error in the response carries a stable `extensions.code`.
 
 use std::collections::HashMap;
+use tracing::Instrument as _;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ServerError, Variables};
@@ -478,7 +479,9 @@ async fn execute(state: &AppState, request: async_graphql::Request, format: Form
     // their fetches start when the execution is blocked (see loaders.rs).
     let (loaders, fetches) = Loaders::new(&state.store);
     let request = request.data(loaders);
-    let response = run_batched(fetches, state.schema.execute(request)).await;
+    let response = run_batched(fetches, state.schema.execute(request))
+        .instrument(tracing::info_span!("graphql"))
+        .await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
