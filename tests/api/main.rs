@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod binary;
+mod concurrency;
 mod contract;
 mod customer_deletion;
 mod customer_lists;
