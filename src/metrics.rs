@@ -333,7 +333,9 @@ mod tests {
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Test");
         assert_eq!(directive["Dimensions"], json!([["Operation"]]));
-        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 5);
+        // Latency, DynamoDBCalls, ConsumedCapacity, Errors and one per code.
+        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 6);
+        assert_eq!(line["ConsumedCapacity"], 0.0);
     }
 
     #[tokio::test]
