@@ -15,6 +15,7 @@ mod contract;
 mod customer_deletion;
 mod customer_lists;
 mod customers;
+mod docs_examples;
 mod edge;
 mod faults;
 mod helpers;
