@@ -54,6 +54,10 @@ pub struct Config {
     /// How long an invitation's accept token works (`INVITATION_TTL`, a
     /// duration such as `7d` or `12h`; default 7 days).
     pub invitation_ttl: std::time::Duration,
+    /// Days an audit event is kept before DynamoDB's time to live removes it
+    /// (`AUDIT_RETENTION_DAYS`, default 400: a year and a bit, so a yearly
+    /// review still finds last year's changes).
+    pub audit_retention_days: u32,
 }
 
 /// Account credential settings.
@@ -277,6 +281,10 @@ impl Config {
                 .unwrap_or_else(|| "Switchboard".into()),
             account_secrets: AccountSecretsConfig::from_vars(vars)?,
             invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
+            audit_retention_days: env.parse(
+                "AUDIT_RETENTION_DAYS",
+                crate::domain::audit::DEFAULT_RETENTION_DAYS,
+            )?,
         })
     }
 

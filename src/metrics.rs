@@ -14,11 +14,14 @@
 //! as `(anonymous)`, so a client cannot mint dimension values at will.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use serde_json::{Map, Value, json};
@@ -32,6 +35,9 @@ tokio::task_local! {
 pub struct RequestMetrics {
     operation: Mutex<Option<String>>,
     dynamodb_calls: AtomicU32,
+    /// Capacity units DynamoDB reported, in thousandths (an atomic integer
+    /// keeps recording lock-free; DynamoDB reports halves and whole units).
+    consumed_milli_units: AtomicU64,
     errors: Mutex<BTreeMap<&'static str, u32>>,
 }
 
@@ -73,13 +79,91 @@ fn is_plain_name(name: &str) -> bool {
         && !name.as_bytes()[0].is_ascii_digit()
 }
 
-/// Counts each DynamoDB call (each attempt) of the current request.
+fn in_request() -> bool {
+    CURRENT.try_with(|_| ()).is_ok()
+}
+
+/// Applies `$body` to the input or output of whichever DynamoDB operation
+/// it is, for the operations this service calls.
+macro_rules! each_operation {
+    ($value:expr, $method:ident, $binding:ident => $body:expr, [$($kind:ident),*]) => {
+        $(
+            if let Some($binding) = $value.$method::<$kind>() {
+                $body;
+            }
+        )*
+    };
+}
+
+/// Counts each DynamoDB call (each attempt) of the current request, and
+/// the capacity units each consumed: inside a request it asks DynamoDB to
+/// report them (`ReturnConsumedCapacity: TOTAL`, free of charge) and adds
+/// up what comes back. Outside a request it does neither.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DynamoDbCalls;
 
 impl Intercept for DynamoDbCalls {
     fn name(&self) -> &'static str {
         "DynamoDbCalls"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut BeforeSerializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            batch_get_item::BatchGetItemInput, batch_write_item::BatchWriteItemInput,
+            delete_item::DeleteItemInput, get_item::GetItemInput, put_item::PutItemInput,
+            query::QueryInput, transact_get_items::TransactGetItemsInput,
+            transact_write_items::TransactWriteItemsInput, update_item::UpdateItemInput,
+        };
+        use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+        if !in_request() {
+            return Ok(());
+        }
+        let input = context.input_mut();
+        each_operation!(input, downcast_mut, i => {
+            i.return_consumed_capacity
+                .get_or_insert(ReturnConsumedCapacity::Total);
+        }, [GetItemInput, BatchGetItemInput, QueryInput, PutItemInput, UpdateItemInput,
+            DeleteItemInput, TransactWriteItemsInput, TransactGetItemsInput, BatchWriteItemInput]);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::{
+            batch_get_item::BatchGetItemOutput, batch_write_item::BatchWriteItemOutput,
+            delete_item::DeleteItemOutput, get_item::GetItemOutput, put_item::PutItemOutput,
+            query::QueryOutput, transact_get_items::TransactGetItemsOutput,
+            transact_write_items::TransactWriteItemsOutput, update_item::UpdateItemOutput,
+        };
+        let Ok(output) = context.output_or_error() else {
+            return Ok(());
+        };
+        let mut units = 0.0;
+        each_operation!(output, downcast_ref, o => {
+            units += o.consumed_capacity.as_ref().and_then(|c| c.capacity_units).unwrap_or(0.0);
+        }, [GetItemOutput, QueryOutput, PutItemOutput, UpdateItemOutput, DeleteItemOutput]);
+        each_operation!(output, downcast_ref, o => {
+            units += o.consumed_capacity.iter().flatten().filter_map(|c| c.capacity_units).sum::<f64>();
+        }, [BatchGetItemOutput, TransactWriteItemsOutput, TransactGetItemsOutput,
+            BatchWriteItemOutput]);
+        if units > 0.0 {
+            // Thousandths of a unit: exact for DynamoDB's halves.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let milli = (units * 1000.0).round() as u64;
+            with_current(|m| {
+                m.consumed_milli_units.fetch_add(milli, Ordering::Relaxed);
+            });
+        }
+        Ok(())
     }
 
     fn read_before_transmit(
@@ -169,6 +253,7 @@ impl Emitter {
         let mut definitions = vec![
             json!({"Name": "Latency", "Unit": "Milliseconds"}),
             json!({"Name": "DynamoDBCalls", "Unit": "Count"}),
+            json!({"Name": "ConsumedCapacity", "Unit": "Count"}),
             json!({"Name": "Errors", "Unit": "Count"}),
         ];
         let mut line = Map::new();
@@ -181,6 +266,9 @@ impl Emitter {
             "DynamoDBCalls".into(),
             json!(metrics.dynamodb_calls.load(Ordering::Relaxed)),
         );
+        #[allow(clippy::cast_precision_loss)]
+        let consumed = metrics.consumed_milli_units.load(Ordering::Relaxed) as f64 / 1000.0;
+        line.insert("ConsumedCapacity".into(), json!(consumed));
         line.insert("Errors".into(), json!(errors.values().sum::<u32>()));
         for (code, count) in &errors {
             let name = format!("Errors.{code}");
@@ -245,7 +333,9 @@ mod tests {
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Test");
         assert_eq!(directive["Dimensions"], json!([["Operation"]]));
-        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 5);
+        // Latency, DynamoDBCalls, ConsumedCapacity, Errors and one per code.
+        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 6);
+        assert_eq!(line["ConsumedCapacity"], 0.0);
     }
 
     #[tokio::test]

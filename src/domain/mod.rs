@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod account;
+pub mod audit;
 pub mod country;
 pub mod credentials;
 pub mod currency;

@@ -7,7 +7,7 @@
 //! invited, to be delivered by whatever sends the invitation.
 
 use super::connection::Connection as Paged;
-use crate::graphql::idempotency;
+use crate::graphql::{audit, idempotency};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::Utc;
 
@@ -250,9 +250,18 @@ impl InvitationMutation {
             .map_or(crate::config::DEFAULT_INVITATION_TTL, |t| t.0);
         let invited_by = access::caller(ctx)?.user_id();
         let invitations = store(ctx).invitations();
+        let change = audit::change(ctx)?;
         let create = async {
             invitations
-                .invite(customer_id, &email, &grants, invited_by, ttl, key.as_ref())
+                .invite(
+                    customer_id,
+                    &email,
+                    &grants,
+                    invited_by,
+                    ttl,
+                    key.as_ref(),
+                    &change,
+                )
                 .await
                 .map(|(invitation, token)| (invitation, Some(token)))
         };
@@ -297,7 +306,12 @@ impl InvitationMutation {
             Err(err) if err.code == super::error::Code::NotFound => return Err(not_found()),
             Err(err) => return Err(err),
         }
-        Ok(InvitationNode(store(ctx).invitations().revoke(id).await?))
+        Ok(InvitationNode(
+            store(ctx)
+                .invitations()
+                .revoke(id, &audit::change(ctx)?)
+                .await?,
+        ))
     }
 
     /// Accepts an invitation with its token — no JWT needed (or used): the
@@ -331,6 +345,16 @@ impl InvitationMutation {
         // Hashed before the token is looked up, so a valid and an invalid
         // token take the same time.
         let password_hash = hash_password(password).await?;
+        // No token says who the caller is: the store names the user the
+        // invitation joins as the actor.
+        let change = audit::change_by(
+            ctx,
+            crate::domain::audit::Actor {
+                subject: String::new(),
+                is_admin: false,
+                user_id: None,
+            },
+        );
         let accepted = store(ctx)
             .invitations()
             .accept(
@@ -340,6 +364,7 @@ impl InvitationMutation {
                     last_name,
                     password_hash,
                 },
+                &change,
             )
             .await?;
         Ok(AcceptInvitationPayload {

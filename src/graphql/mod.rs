@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod connection;
 pub mod customers;
 pub mod error;
@@ -37,6 +38,7 @@ pub struct Query(
     AccountQuery,
     UserQuery,
     InvitationQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation, merged from the entity modules.

@@ -1,6 +1,7 @@
 //! The pricing-tier part of the schema: the `PricingTier` type, its queries
 //! and its admin-only mutations.
 
+use super::audit;
 use super::connection::Connection;
 use crate::graphql::connection::Connection as Paged;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
@@ -306,7 +307,8 @@ impl PricingTierMutation {
         })
         .map_err(|e| e.within("input"))?;
         let store = tiers(ctx);
-        let create = store.create(new, key.as_ref());
+        let change = audit::change(ctx)?;
+        let create = store.create(new, key.as_ref(), &change);
         let (tier, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
             store.get(id)
         }))
@@ -333,7 +335,9 @@ impl PricingTierMutation {
         let expected = parse_expected_version(expected_version)?;
         let patch = input.into_patch()?;
         Ok(PricingTierNode(
-            tiers(ctx).update(id, patch, expected).await?,
+            tiers(ctx)
+                .update(id, patch, expected, &audit::change(ctx)?)
+                .await?,
         ))
     }
 
@@ -346,7 +350,9 @@ impl PricingTierMutation {
         #[graphql(desc = "The id (UUID) of the pricing tier.")] id: ID,
     ) -> Result<PricingTierNode, ApiError> {
         let id = parse_id(&id, "id")?;
-        Ok(PricingTierNode(tiers(ctx).set_default(id).await?))
+        let mut change = audit::change(ctx)?;
+        change.changed_fields = vec!["isDefault".into()];
+        Ok(PricingTierNode(tiers(ctx).set_default(id, &change).await?))
     }
 
     /// Deletes a tier and returns its id. Refused with
@@ -363,7 +369,9 @@ impl PricingTierMutation {
     ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
-        tiers(ctx).delete(uuid, expected).await?;
+        tiers(ctx)
+            .delete(uuid, expected, &audit::change(ctx)?)
+            .await?;
         Ok(ID(uuid.to_string()))
     }
 }

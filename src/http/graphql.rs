@@ -12,6 +12,7 @@
 //! error in the response carries a stable `extensions.code`.
 
 use std::collections::HashMap;
+use tracing::Instrument as _;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ServerError, Variables};
@@ -129,10 +130,14 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Err(message) => return bad_request(format, message),
     };
     let is_admin = principal.as_ref().is_some_and(|p| p.is_admin);
-    let graphql_request = match admit(&state, incoming, is_admin, format) {
+    let mut graphql_request = match admit(&state, incoming, is_admin, format) {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
+    // Mutations name the request in their audit events.
+    if let Some(id) = parts.extensions.get::<crate::graphql::audit::RequestId>() {
+        graphql_request = graphql_request.data(id.clone());
+    }
     let Some(principal) = principal else {
         // The one operation no token authorises: accepting an invitation,
         // whose own token is the credential. Anything else without a token
@@ -474,7 +479,9 @@ async fn execute(state: &AppState, request: async_graphql::Request, format: Form
     // their fetches start when the execution is blocked (see loaders.rs).
     let (loaders, fetches) = Loaders::new(&state.store);
     let request = request.data(loaders);
-    let response = run_batched(fetches, state.schema.execute(request)).await;
+    let response = run_batched(fetches, state.schema.execute(request))
+        .instrument(tracing::info_span!("graphql"))
+        .await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());

@@ -55,7 +55,9 @@ pub struct AppState {
 impl AppState {
     /// State for `config` over `store`.
     pub fn new(config: &Config, store: Store) -> Self {
-        let store = store.with_read_limit(config.limits.list_read_limit);
+        let store = store
+            .with_read_limit(config.limits.list_read_limit)
+            .with_audit_retention(config.audit_retention_days);
         Self {
             schema: build_schema(store.clone(), config),
             verifier: Arc::new(TokenVerifier::new(&config.jwt)),
@@ -176,8 +178,11 @@ fn trace_id(request: &Request) -> Option<String> {
 /// log span (so on every line it logs), one summary log line, and, when
 /// metrics are on, one EMF metrics line.
 async fn edge(State(metrics): State<Emitter>, request: Request, next: Next) -> Response {
-    let request = stage::strip_stage_prefix(request);
+    let mut request = stage::strip_stage_prefix(request);
     let id = request_id(&request);
+    request
+        .extensions_mut()
+        .insert(crate::graphql::audit::RequestId(id.clone()));
     let trace = trace_id(&request);
     let span = tracing::info_span!(
         "request",

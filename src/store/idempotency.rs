@@ -167,6 +167,7 @@ mod tests {
             ),
             table: "t".into(),
             read_limit: 1,
+            audit_retention_days: 1,
         };
         let item = key.claim(&db, "0190").unwrap();
         let put = item.put().unwrap();

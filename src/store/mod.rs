@@ -8,6 +8,7 @@
 //! pattern to the key or index that serves it.
 
 pub mod accounts;
+pub mod audit;
 mod batch;
 mod codec;
 pub mod cursor;
@@ -53,6 +54,8 @@ pub(crate) struct Db {
     pub(crate) table: Arc<str>,
     /// Most items one page of a list may read (see [`Store::with_read_limit`]).
     pub(crate) read_limit: usize,
+    /// Days an audit event is kept (see [`Store::with_audit_retention`]).
+    pub(crate) audit_retention_days: u32,
 }
 
 /// Default of [`Store::with_read_limit`].
@@ -66,6 +69,7 @@ impl Store {
                 client,
                 table: table.into(),
                 read_limit: DEFAULT_READ_LIMIT,
+                audit_retention_days: crate::domain::audit::DEFAULT_RETENTION_DAYS,
             },
         }
     }
@@ -78,6 +82,19 @@ impl Store {
     pub fn with_read_limit(mut self, items: usize) -> Self {
         self.db.read_limit = items.max(1);
         self
+    }
+
+    /// Sets how many days audit events are kept before DynamoDB's time to
+    /// live removes them (at least one).
+    #[must_use]
+    pub fn with_audit_retention(mut self, days: u32) -> Self {
+        self.db.audit_retention_days = days.max(1);
+        self
+    }
+
+    /// The audit trail: who changed what, when and why.
+    pub fn audit(&self) -> audit::AuditTrail {
+        audit::AuditTrail::new(self.db.clone())
     }
 
     /// Accounts, their credentials, counts and guards.

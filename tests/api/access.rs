@@ -443,7 +443,11 @@ async fn authorization_matrix() {
     add(&app, customer, disabled, &ALL).await;
     app.store
         .users()
-        .set_status(disabled, switchboard::domain::user::UserStatus::Disabled)
+        .set_status(
+            disabled,
+            switchboard::domain::user::UserStatus::Disabled,
+            &switchboard::domain::audit::Change::system("setUserStatus"),
+        )
         .await
         .unwrap();
     tokens.push(("disabled", Some(app.token_for(disabled))));
@@ -560,6 +564,23 @@ async fn authorization_matrix() {
             json!({"id": target.to_string()}),
             Allowed,
         ),
+        admin_only(
+            "auditEvents",
+            "query($id: ID!) { auditEvents(entityType: CUSTOMER, entityId: $id, first: 5) { nodes { operation } } }",
+            c(),
+            Allowed,
+        ),
+        Row {
+            name: "Customer.auditEvents",
+            query: "query($id: ID!) { customer(id: $id) { auditEvents(first: 5) { nodes { operation } } } }".into(),
+            vars: c(),
+            admin: Allowed,
+            owner: FORBIDDEN,
+            members: (&[], FORBIDDEN),
+            rest: FORBIDDEN,
+            outsider: Null,
+            no_token: Unauth,
+        },
         admin_only(
             "userByEmail",
             "{ userByEmail(email: \"nobody@example.com\") { id } }",

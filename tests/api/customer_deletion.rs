@@ -196,8 +196,9 @@ async fn deleting_a_customer_while_accounts_and_users_are_added_leaves_no_orphan
     tier(&app, "base", true).await;
     let c = customer(&app).await;
     create_account(&app, &c, json!({})).await;
+    // 32 racers: 16 account creations and 16 new members.
     let mut users = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..16 {
         users.push(app.create_user("racer").await);
     }
     let delete = async {

@@ -138,6 +138,7 @@ pub fn logs() -> &'static LogCapture {
         let _ = tracing::subscriber::set_global_default(telemetry::subscriber(
             capture.clone(),
             EnvFilter::new("info"),
+            false,
         ));
         capture
     })

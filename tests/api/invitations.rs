@@ -113,6 +113,12 @@ async fn the_token_is_shown_once_and_only_its_hash_is_stored_with_a_ttl() {
     let with_ttl = items
         .iter()
         .filter(|i| i.get("ttl").is_some_and(|v| v.as_n().is_ok()))
+        .filter(|i| {
+            i.get("entity")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                != Some("AuditEvent")
+        })
         .count();
     assert_eq!(with_ttl, 3, "invitation, token and pending pointer expire");
     let ttl = client

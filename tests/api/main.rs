@@ -9,8 +9,10 @@
 mod access;
 mod account_credentials;
 mod accounts;
+mod audit;
 mod auth;
 mod binary;
+mod concurrency;
 mod contract;
 mod customer_deletion;
 mod customer_lists;

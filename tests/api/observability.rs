@@ -63,9 +63,16 @@ async fn each_request_writes_one_emf_line_with_operation_latency_calls_and_error
         .iter()
         .map(|m| m["Name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Latency", "DynamoDBCalls", "Errors"]);
+    assert_eq!(
+        names,
+        ["Latency", "DynamoDBCalls", "ConsumedCapacity", "Errors"]
+    );
+    // Two reads (a list query and the default-tier pointer) of an empty
+    // table: DynamoDB reports at least half a unit for each.
+    assert!(ok["ConsumedCapacity"].as_f64().unwrap() >= 1.0, "{ok}");
 
     let bad = line_for(&all, "metrics-bad");
+    assert_eq!(bad["ConsumedCapacity"], 0.0);
     assert_eq!(bad["Operation"], "(anonymous)");
     assert_eq!(bad["Errors"], 1);
     assert_eq!(bad["Errors.BAD_USER_INPUT"], 1);
@@ -130,4 +137,81 @@ async fn the_trace_id_is_on_every_log_line_of_its_request() {
     for line in &mine {
         assert_eq!(line["span"]["trace_id"], trace, "{line}");
     }
+}
+
+#[tokio::test]
+async fn a_mutation_reports_the_capacity_its_transaction_consumed() {
+    let (app, captured) = TestApp::spawn_with_metrics(&[]).await;
+    let reply = app
+        .post_graphql_as_request(
+            Some(&app.admin_token()),
+            "mutation CreateTier { createPricingTier(input: {name: \"Metered\", currency: \"USD\", ratePerMinute: \"0.01\"}) { id } }",
+            json!({}),
+            Some("metrics-write"),
+        )
+        .await;
+    data(&reply.json());
+    let all = lines(&captured);
+    let line = line_for(&all, "metrics-write");
+    assert_eq!(line["Operation"], "CreateTier");
+    // One transaction of four items (the tier, its name guard, the default
+    // pointer and the audit event): a transactional write costs two units
+    // per item.
+    assert!(line["ConsumedCapacity"].as_f64().unwrap() >= 8.0, "{line}");
+}
+
+#[tokio::test]
+async fn with_log_spans_the_request_its_execution_and_each_dynamodb_call_are_timed_with_the_trace_id()
+ {
+    use tracing::instrument::WithSubscriber as _;
+    let app = TestApp::spawn().await;
+    let capture = crate::helpers::LogCapture::default();
+    let subscriber = switchboard::telemetry::subscriber(
+        capture.clone(),
+        switchboard::telemetry::default_filter(true),
+        true,
+    );
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", app.admin_token()))
+        .header("x-request-id", "spans-1")
+        .header(
+            "x-amzn-trace-id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793",
+        )
+        .body(Body::from(
+            json!({"query": "query Tiers { pricingTiers { edges { cursor } } }"}).to_string(),
+        ))
+        .unwrap();
+    let reply = app.send(request).with_subscriber(subscriber).await;
+    data(&reply.json());
+    let closed: Vec<Value> = capture
+        .lines()
+        .into_iter()
+        .filter(|l| l["message"] == "close")
+        .collect();
+    let names: Vec<&str> = closed
+        .iter()
+        .filter_map(|l| l["span"]["name"].as_str())
+        .collect();
+    assert!(names.contains(&"request"), "{closed:#?}");
+    assert!(names.contains(&"graphql"), "{closed:#?}");
+    assert!(names.contains(&"DynamoDB.Query"), "{closed:#?}");
+    let call = closed
+        .iter()
+        .find(|l| l["span"]["name"] == "DynamoDB.Query")
+        .unwrap();
+    assert!(call["time.busy"].is_string(), "{call}");
+    // The call's line carries the spans it ran in: the request's ids.
+    let request_span = call["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "request")
+        .expect("the DynamoDB call ran inside the request span");
+    assert_eq!(request_span["request_id"], "spans-1");
+    assert_eq!(
+        request_span["trace_id"],
+        "Root=1-5759e988-bd862e3fe1be46a994272793"
+    );
 }

@@ -15,8 +15,8 @@ use chrono::Utc;
 
 use super::super::error::{ApiError, Code};
 use super::super::guard::AdminGuard;
-use super::super::idempotency;
 use super::super::input::{parse_expected_version, parse_id};
+use super::super::{audit, idempotency};
 use super::types::{AccountNode, CreateAccountPayload, RotateAccountAuthSecretPayload};
 use super::{CreateAccountInput, UpdateAccountInput, account_for, admin_only_field};
 use crate::domain::InvalidInput;
@@ -114,10 +114,11 @@ impl AccountMutation {
         access::customer_for(ctx, new.customer_id, &Action::WriteAccounts).await?;
         let (secret, credential) = secrets(ctx)?.issue()?;
         let store = accounts(ctx);
+        let change = audit::change(ctx)?;
         let (account, replayed) = Box::pin(idempotency::once(
             ctx,
             key.as_ref(),
-            store.create(&new, &credential, key.as_ref()),
+            store.create(&new, &credential, key.as_ref(), &change),
             |id| store.get(id),
         ))
         .await?;
@@ -150,8 +151,9 @@ impl AccountMutation {
             .await?
             .ok_or_else(|| account_not_found(id))?;
         admin_only_field(ctx, input.admin_only_field())?;
+        let change = audit::change(ctx)?;
         let account = accounts(ctx)
-            .update(id, expected, |current| {
+            .update(id, expected, &change, |current| {
                 let mut draft = AccountDraft::from(&current.profile);
                 let mut tier = current.pricing_tier_id;
                 input
@@ -178,7 +180,11 @@ impl AccountMutation {
             .await?
             .ok_or_else(|| account_not_found(id))?;
         let (secret, credential) = secrets(ctx)?.issue()?;
-        let account = accounts(ctx).rotate_secret(id, &credential).await?;
+        let mut change = audit::change(ctx)?;
+        change.changed_fields = vec!["authSecret".into(), "authTokenExpireTime".into()];
+        let account = accounts(ctx)
+            .rotate_secret(id, &credential, &change)
+            .await?;
         Ok(RotateAccountAuthSecretPayload {
             account: AccountNode(account),
             auth_secret: secret.expose().to_owned(),
@@ -200,7 +206,9 @@ impl AccountMutation {
     ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
-        accounts(ctx).delete(uuid, expected).await?;
+        accounts(ctx)
+            .delete(uuid, expected, &audit::change(ctx)?)
+            .await?;
         Ok(ID(uuid.to_string()))
     }
 

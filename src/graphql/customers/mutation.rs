@@ -10,11 +10,11 @@ use crate::domain::access::Caller;
 use crate::domain::customer::{CustomerDraft, CustomerProfile};
 use crate::domain::text::clean_text;
 use crate::domain::user::NewUser;
-use crate::graphql::access;
 use crate::graphql::error::ApiError;
 use crate::graphql::guard::AdminGuard;
 use crate::graphql::idempotency;
 use crate::graphql::input::{parse_expected_version, parse_id};
+use crate::graphql::{access, audit};
 use crate::store::StoreError;
 
 /// Customer mutations; platform admins only.
@@ -40,6 +40,7 @@ impl CustomerMutation {
         let key = idempotency::key(ctx, idempotency_key, "createCustomer")?;
         let new = input.into_new_customer()?;
         let store = customers(ctx);
+        let change = audit::change(ctx)?;
         let create = async {
             let password = new.password;
             let password_hash = tokio::task::spawn_blocking(move || password.hash())
@@ -53,7 +54,7 @@ impl CustomerMutation {
                 password_hash,
             };
             store
-                .create(&new.profile, new.status, &owner, key.as_ref())
+                .create(&new.profile, new.status, &owner, key.as_ref(), &change)
                 .await
         };
         let (customer, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
@@ -91,8 +92,9 @@ impl CustomerMutation {
                 access::require(ctx, &action, &customer).await?;
             }
         }
+        let change = audit::change(ctx)?;
         let customer = customers(ctx)
-            .update(id, expected, |current| {
+            .update(id, expected, &change, |current| {
                 let mut draft = CustomerDraft::from(&current.profile);
                 input.clone().apply(&mut draft)?;
                 CustomerProfile::parse(draft).map_err(|e| e.within("input"))
@@ -120,8 +122,12 @@ impl CustomerMutation {
             })
             .transpose()?
             .filter(|r| !r.is_empty());
+        let mut change = audit::change(ctx)?;
+        change.reason = reason;
         Ok(CustomerNode(
-            customers(ctx).set_status(id, status.into(), reason).await?,
+            customers(ctx)
+                .set_status(id, status.into(), &change)
+                .await?,
         ))
     }
 
@@ -135,7 +141,7 @@ impl CustomerMutation {
         #[graphql(desc = "The id (UUID) of the customer.")] id: ID,
     ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
-        customers(ctx).delete(uuid).await?;
+        customers(ctx).delete(uuid, &audit::change(ctx)?).await?;
         Ok(ID(uuid.to_string()))
     }
 }

@@ -502,6 +502,21 @@ impl CustomerNode {
         };
         account_connection(ctx, &filter, first, after).await
     }
+    /// The customer's audit trail, newest first: changes to the customer
+    /// and to its accounts, memberships and invitations (read from an
+    /// index, so a change may show a moment later). Admins only.
+    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    pub(super) async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
+        after: Option<String>,
+    ) -> Result<crate::graphql::audit::AuditEventConnection, ApiError> {
+        crate::graphql::audit::customer_events(ctx, self.0.id, first, after).await
+    }
     /// When the customer was created.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)

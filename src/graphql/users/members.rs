@@ -10,10 +10,10 @@ use super::types::permissions;
 use super::types::{CustomerMembershipNode, Permission, store};
 use crate::domain::access::Action;
 use crate::domain::customer::Customer;
-use crate::graphql::access;
 use crate::graphql::error::ApiError;
 use crate::graphql::guard::AdminGuard;
 use crate::graphql::input::parse_id;
+use crate::graphql::{access, audit};
 use crate::store::memberships::Membership;
 
 async fn node(
@@ -86,7 +86,9 @@ impl CustomerUserMutation {
         )
         .await?;
         let memberships = store(ctx).memberships();
-        let create = memberships.add_member(customer_id, user_id, &grants, owner, key.as_ref());
+        let change = audit::change(ctx)?;
+        let create =
+            memberships.add_member(customer_id, user_id, &grants, owner, key.as_ref(), &change);
         let (membership, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |user| {
             memberships.get(customer_id, user)
         }))
@@ -128,7 +130,13 @@ impl CustomerUserMutation {
         .await?;
         let membership = store(ctx)
             .memberships()
-            .update_member(customer_id, user_id, grants.as_deref(), owner)
+            .update_member(
+                customer_id,
+                user_id,
+                grants.as_deref(),
+                owner,
+                &audit::change(ctx)?,
+            )
             .await?;
         node(ctx, membership, customer).await
     }
@@ -155,7 +163,7 @@ impl CustomerUserMutation {
         .await?;
         store(ctx)
             .memberships()
-            .remove_member(customer_id, user_id_parsed)
+            .remove_member(customer_id, user_id_parsed, &audit::change(ctx)?)
             .await?;
         Ok(ID(user_id_parsed.to_string()))
     }

@@ -1,7 +1,7 @@
 //! User mutations; platform admins only. (Members are managed per customer
 //! in `members.rs`.)
 
-use crate::graphql::idempotency;
+use crate::graphql::{audit, idempotency};
 use crate::store::StoreError;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 
@@ -91,6 +91,7 @@ impl UserMutation {
             .at_field("password")
             .map_err(|e| e.within("input"))?;
         let users = store(ctx).users();
+        let change = audit::change(ctx)?;
         let create = async {
             let password_hash = hash_password(password)
                 .await
@@ -101,7 +102,7 @@ impl UserMutation {
                 last_name: profile.last_name,
                 password_hash,
             };
-            users.create_once(&new, key.as_ref()).await
+            users.create_once(&new, key.as_ref(), &change).await
         };
         let (user, _) = Box::pin(idempotency::once(ctx, key.as_ref(), create, |id| {
             users.get(id)
@@ -131,7 +132,7 @@ impl UserMutation {
         input.clone().apply(&mut probe)?;
         let user = store(ctx)
             .users()
-            .update(id, expected, |current| {
+            .update(id, expected, &audit::change(ctx)?, |current| {
                 let mut draft = UserDraft::from(&current.profile());
                 input
                     .clone()
@@ -156,7 +157,10 @@ impl UserMutation {
         let password = Password::parse(password).at_field("password")?;
         let hash = hash_password(password).await?;
         Ok(UserNode(
-            store(ctx).users().set_password_hash(id, &hash).await?,
+            store(ctx)
+                .users()
+                .set_password_hash(id, &hash, &audit::change(ctx)?)
+                .await?,
         ))
     }
 
@@ -172,7 +176,10 @@ impl UserMutation {
     ) -> Result<UserNode, ApiError> {
         let id = parse_id(&id, "id")?;
         Ok(UserNode(
-            store(ctx).users().set_status(id, status.into()).await?,
+            store(ctx)
+                .users()
+                .set_status(id, status.into(), &audit::change(ctx)?)
+                .await?,
         ))
     }
 
@@ -186,7 +193,10 @@ impl UserMutation {
         #[graphql(desc = "The id (UUID) of the user.")] id: ID,
     ) -> Result<ID, ApiError> {
         let uuid = parse_id(&id, "id")?;
-        store(ctx).users().delete(uuid).await?;
+        store(ctx)
+            .users()
+            .delete(uuid, &audit::change(ctx)?)
+            .await?;
         Ok(ID(uuid.to_string()))
     }
 }

@@ -16,10 +16,11 @@ use super::super::error::{ensure_version, from_sdk};
 use super::super::idempotency::IdempotencyKey;
 use super::super::transaction::{Cancelled, TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
-use super::super::{PricingTiers, StoreError, keys, unique};
+use super::super::{PricingTiers, StoreError, audit, keys, unique};
 use super::{AUTH_ID_KIND, AccountItem, Accounts, ENTITY, not_found};
 use crate::domain::InvalidInput;
 use crate::domain::account::{Account, AccountProfile, AccountType, NewAccount};
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::credentials::generate_auth_id;
 
 /// Attempts at a write that may collide (a generated `authId`, an
@@ -79,6 +80,8 @@ enum Part {
     DetachTier,
     Parent,
     Idempotency,
+    /// The audit event (unconditional; never fails).
+    Audit,
 }
 
 fn failed(parts: &[Part], cancelled: &Cancelled) -> Vec<Part> {
@@ -200,11 +203,13 @@ impl Accounts {
     /// Without a tier the default tier is used. One transaction: the
     /// account, its `authId` guard, the customer's `ACTIVE` check, the
     /// tier's count and, for a sub-account, the master's count.
+    #[allow(clippy::too_many_lines)] // one transaction's items with their parts, kept together
     pub async fn create(
         &self,
         new: &NewAccount,
         credential: &CredentialUpdate,
         idempotency: Option<&IdempotencyKey>,
+        change: &Change,
     ) -> Result<Account, StoreError> {
         let tier_id = match new.pricing_tier_id {
             Some(id) => id,
@@ -218,7 +223,8 @@ impl Accounts {
             if attempt > 0 {
                 backoff(attempt).await;
             }
-            let id = Uuid::now_v7().to_string();
+            let uuid = Uuid::now_v7();
+            let id = uuid.to_string();
             let auth_id = generate_auth_id();
             let now = timestamp(Utc::now());
             let (pk, sk) = keys::account(&id);
@@ -273,6 +279,14 @@ impl Accounts {
                 items.push(self.parent_increment(parent, new.customer_id)?);
                 parts.push(Part::Parent);
             }
+            items.push(audit::record(
+                &self.db,
+                change,
+                EntityType::Account,
+                uuid,
+                Some(new.customer_id),
+            )?);
+            parts.push(Part::Audit);
             if let Some(key) = idempotency {
                 items.push(key.claim(&self.db, &id)?);
                 parts.push(Part::Idempotency);
@@ -313,6 +327,7 @@ impl Accounts {
         &self,
         id: Uuid,
         expected_version: Option<u64>,
+        change: &Change,
         apply: impl Fn(&Account) -> Result<(AccountProfile, Uuid), InvalidInput>,
     ) -> Result<Account, StoreError> {
         let id_s = id.to_string();
@@ -350,8 +365,17 @@ impl Accounts {
                 .set_expression_attribute_values(Some(values))
                 .build()
                 .map_err(StoreError::internal)?;
-            let mut items = vec![TransactWriteItem::builder().update(update).build()];
-            let mut parts = vec![Part::Account];
+            let mut items = vec![
+                TransactWriteItem::builder().update(update).build(),
+                audit::record(
+                    &self.db,
+                    change,
+                    EntityType::Account,
+                    id,
+                    Some(current.customer_id),
+                )?,
+            ];
+            let mut parts = vec![Part::Account, Part::Audit];
             let moved = tier_s != current_item.pricing_tier_id;
             if moved {
                 let old_tier =
@@ -399,7 +423,10 @@ impl Accounts {
         &self,
         id: Uuid,
         credential: &CredentialUpdate,
+        change: &Change,
     ) -> Result<Account, StoreError> {
+        let current = self.get_item(id).await?.ok_or_else(|| not_found(id))?;
+        let customer_id = Uuid::parse_str(&current.customer_id).map_err(StoreError::internal)?;
         let mut u = UpdateBuilder::default();
         u.set("authSecretHash", s(credential.hash.clone()));
         match credential.expires_at {
@@ -409,26 +436,20 @@ impl Accounts {
         u.set("updatedAt", s(timestamp(Utc::now())));
         u.increment("version", 1);
         let (expression, names, values) = u.build();
-        let result = self
-            .db
-            .client
-            .update_item()
+        let update = Update::builder()
             .table_name(self.db.table.as_ref())
             .set_key(Some(key(keys::account(&id.to_string()))))
             .update_expression(expression)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                from_item::<AccountItem>(output.attributes.unwrap_or_default())?.into_domain()
-            }
-            Err(err) if condition_failed(&err) => Err(not_found(id)),
-            Err(err) => Err(from_sdk(err)),
+            .build()
+            .map_err(StoreError::internal)?;
+        let event = audit::record(&self.db, change, EntityType::Account, id, Some(customer_id))?;
+        if !audit::update_recorded(&self.db, update, event).await? {
+            return Err(not_found(id));
         }
+        self.get(id).await?.ok_or_else(|| not_found(id))
     }
 
     /// Records a successful credential check. Conditioned on the secret,
@@ -464,7 +485,12 @@ impl Accounts {
     /// (and its master's count, for a sub-account). A master with
     /// sub-accounts is refused, also against a sub-account being created
     /// concurrently: the delete is conditioned on `subAccountCount = 0`.
-    pub async fn delete(&self, id: Uuid, expected_version: Option<u64>) -> Result<(), StoreError> {
+    pub async fn delete(
+        &self,
+        id: Uuid,
+        expected_version: Option<u64>,
+        change: &Change,
+    ) -> Result<(), StoreError> {
         let id_s = id.to_string();
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
@@ -486,12 +512,20 @@ impl Accounts {
                 .build()
                 .map_err(StoreError::internal)?;
             let tier = Uuid::parse_str(&current.pricing_tier_id).map_err(StoreError::internal)?;
+            let customer_id =
+                Uuid::parse_str(&current.customer_id).map_err(StoreError::internal)?;
             let mut items = vec![
                 TransactWriteItem::builder().delete(delete).build(),
                 unique::release(&self.db, AUTH_ID_KIND, &current.auth_id, &id_s)?,
                 self.tiers().detach_account_item(tier)?,
+                audit::record(&self.db, change, EntityType::Account, id, Some(customer_id))?,
             ];
-            let mut parts = vec![Part::Account, Part::ReleaseAuthId, Part::DetachTier];
+            let mut parts = vec![
+                Part::Account,
+                Part::ReleaseAuthId,
+                Part::DetachTier,
+                Part::Audit,
+            ];
             if let Some(parent) = &current.parent_account_id {
                 items.push(self.parent_decrement(parent)?);
                 parts.push(Part::Parent);

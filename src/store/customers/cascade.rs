@@ -11,11 +11,12 @@ use super::super::invitations::Invitations;
 use super::super::memberships::Memberships;
 use super::super::transaction::{TxError, transact};
 use super::super::update::UpdateBuilder;
-use super::super::{StoreError, batch, keys, unique};
+use super::super::{StoreError, audit, batch, keys, unique};
 use super::{
     ACCOUNTS_PER_TRANSACTION, AccountRef, CustomerItem, Customers, DELETE_PAGE, FILTER_INDEX_KEYS,
     condition_failed, not_found,
 };
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::customer::CustomerStatus;
 
 impl Customers {
@@ -97,7 +98,7 @@ impl Customers {
     /// with any number of dependents, safe to retry after a crash at any
     /// point, and safe to call several times at once: every call that finds
     /// the customer answers success once it is gone.
-    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+    pub async fn delete(&self, id: Uuid, change: &Change) -> Result<(), StoreError> {
         let id_s = id.to_string();
         let item = self.mark_deleting(id).await?;
 
@@ -144,7 +145,12 @@ impl Customers {
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .build()
             .map_err(StoreError::internal)?;
-        let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
+        // The event goes with the final delete: concurrent or repeated calls
+        // record exactly one.
+        let mut items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            audit::record(&self.db, change, EntityType::Customer, id, Some(id))?,
+        ];
         for (kind, value) in item.guarded_values() {
             items.push(unique::release(&self.db, kind, &value, &id_s)?);
         }

@@ -349,6 +349,8 @@ enum Part {
     SearchTerm,
     Role(&'static str),
     Idempotency,
+    /// The audit event (unconditional; never fails).
+    Audit,
 }
 
 fn failed(parts: &[Part], cancelled: &Cancelled) -> Vec<Part> {

@@ -6,19 +6,20 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::super::codec::{ensure_fits, key, n, s, timestamp, to_item};
-use super::super::error::{ensure_version, from_sdk};
+use super::super::error::ensure_version;
 use super::super::idempotency::IdempotencyKey;
 use super::super::memberships::{self, MemberRole};
 use super::super::transaction::{TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
 use super::super::users::Users;
-use super::super::{StoreError, keys, unique};
+use super::super::{StoreError, audit, keys, unique};
 use super::{
     CustomerItem, Customers, EMAIL_KIND, HOSTNAME_KIND, NOT_PROFILE, Part, SUBDOMAIN_KIND,
-    WRITE_ATTEMPTS, condition_failed, failed, not_a_member, not_found, random_suffix,
-    search_term_delete, search_term_put, taken, too_much_contention,
+    WRITE_ATTEMPTS, failed, not_a_member, not_found, random_suffix, search_term_delete,
+    search_term_put, taken, too_much_contention,
 };
 use crate::domain::InvalidInput;
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::customer::{Customer, CustomerProfile, CustomerStatus};
 use crate::domain::user::NewUser;
 
@@ -26,12 +27,14 @@ impl Customers {
     /// Creates a customer with its owner. When a user with `owner.email`
     /// exists it becomes the owner (its password untouched); otherwise
     /// `owner` is created. All in one transaction.
+    #[allow(clippy::too_many_lines)] // one transaction's items with their parts, kept together
     pub async fn create(
         &self,
         profile: &CustomerProfile,
         status: CustomerStatus,
         owner: &NewUser,
         idempotency: Option<&IdempotencyKey>,
+        change: &Change,
     ) -> Result<Customer, StoreError> {
         let users = Users::new(self.db.clone());
         let mut existing_owner = users.id_by_email(&owner.email).await?;
@@ -44,7 +47,8 @@ impl Customers {
             if attempt > 0 {
                 backoff(attempt).await;
             }
-            let id = Uuid::now_v7().to_string();
+            let uuid = Uuid::now_v7();
+            let id = uuid.to_string();
             let owner_id = existing_owner.unwrap_or_else(Uuid::now_v7);
             for (role, user) in profile.role_users.named() {
                 if user.is_some_and(|u| u != owner_id) {
@@ -93,6 +97,14 @@ impl Customers {
                 items.push(search_term_put(&self.db, &term, &id)?);
                 parts.push(Part::SearchTerm);
             }
+            items.push(audit::record(
+                &self.db,
+                change,
+                EntityType::Customer,
+                uuid,
+                Some(uuid),
+            )?);
+            parts.push(Part::Audit);
             if let Some(key) = idempotency {
                 items.push(key.claim(&self.db, &id)?);
                 parts.push(Part::Idempotency);
@@ -171,6 +183,7 @@ impl Customers {
         &self,
         id: Uuid,
         expected_version: Option<u64>,
+        change: &Change,
         apply: impl Fn(&Customer) -> Result<CustomerProfile, InvalidInput>,
     ) -> Result<Customer, StoreError> {
         let id_s = id.to_string();
@@ -211,8 +224,11 @@ impl Customers {
                 .set_expression_attribute_values(Some(values))
                 .build()
                 .map_err(StoreError::internal)?;
-            let mut items = vec![TransactWriteItem::builder().update(update).build()];
-            let mut parts = vec![Part::Customer];
+            let mut items = vec![
+                TransactWriteItem::builder().update(update).build(),
+                audit::record(&self.db, change, EntityType::Customer, id, Some(id))?,
+            ];
+            let mut parts = vec![Part::Customer, Part::Audit];
             let new_values = new_item.guarded_values();
             self.side_items(
                 &current_item,
@@ -328,8 +344,9 @@ impl Customers {
         &self,
         id: Uuid,
         status: CustomerStatus,
-        reason: Option<String>,
+        change: &Change,
     ) -> Result<Customer, StoreError> {
+        let reason = change.reason.clone();
         let id_s = id.to_string();
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
@@ -364,10 +381,7 @@ impl Customers {
             let deleting = u.name("deleting");
             u.value(":current", s(current.status.as_str()));
             let (expression, names, values) = u.build();
-            let result = self
-                .db
-                .client
-                .update_item()
+            let update = Update::builder()
                 .table_name(self.db.table.as_ref())
                 .set_key(Some(key(keys::customer(&id_s))))
                 .update_expression(expression)
@@ -376,17 +390,14 @@ impl Customers {
                 ))
                 .set_expression_attribute_names(Some(names))
                 .set_expression_attribute_values(Some(values))
-                .send()
-                .await;
-            match result {
-                Ok(_) => {
-                    if status == CustomerStatus::Terminated {
-                        self.deactivate_accounts(&id_s).await?;
-                    }
-                    return self.get(id).await?.ok_or_else(|| not_found(id));
+                .build()
+                .map_err(StoreError::internal)?;
+            let event = audit::record(&self.db, change, EntityType::Customer, id, Some(id))?;
+            if audit::update_recorded(&self.db, update, event).await? {
+                if status == CustomerStatus::Terminated {
+                    self.deactivate_accounts(&id_s).await?;
                 }
-                Err(err) if condition_failed(&err) => {}
-                Err(err) => return Err(from_sdk(err)),
+                return self.get(id).await?.ok_or_else(|| not_found(id));
             }
         }
         Err(too_much_contention())

@@ -20,17 +20,20 @@ use super::{
     user_not_found,
 };
 use crate::domain::access::Permission;
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::customer::Customer;
 use crate::store::codec::{key, n, s, timestamp};
 use crate::store::transaction::{TxError, backoff, transact};
 use crate::store::users::Users;
-use crate::store::{StoreError, batch, keys};
+use crate::store::{StoreError, audit, batch, keys};
 
 impl Memberships {
     /// Adds user `user_id` to customer `customer_id` as a member without
-    /// permissions (see [`Self::add_member`]).
+    /// permissions, as the system rather than a caller (for seeding; see
+    /// [`Self::add_member`]).
     pub async fn add(&self, customer_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
-        self.add_member(customer_id, user_id, &[], false, None)
+        let change = Change::system("addCustomerUser");
+        self.add_member(customer_id, user_id, &[], false, None, &change)
             .await
             .map(|_| ())
     }
@@ -47,6 +50,7 @@ impl Memberships {
         permissions: &[Permission],
         owner: bool,
         idempotency: Option<&IdempotencyKey>,
+        change: &Change,
     ) -> Result<Membership, StoreError> {
         let (cid, uid) = (customer_id.to_string(), user_id.to_string());
         for attempt in 0..WRITE_ATTEMPTS {
@@ -85,6 +89,13 @@ impl Memberships {
                     None,
                 )?);
             }
+            items.push(audit::record(
+                &self.db,
+                change,
+                EntityType::User,
+                user_id,
+                Some(customer_id),
+            )?);
             if let Some(key) = idempotency {
                 items.push(key.claim(&self.db, &uid)?);
             }
@@ -131,6 +142,7 @@ impl Memberships {
         user_id: Uuid,
         permissions: Option<&[Permission]>,
         owner: Option<bool>,
+        change: &Change,
     ) -> Result<Membership, StoreError> {
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
@@ -142,7 +154,7 @@ impl Memberships {
             let customer = customer.ok_or_else(|| customer_not_found(customer_id))?;
             let current = current.ok_or_else(|| membership_not_found(customer_id, user_id))?;
             let is_owner = current.role == MemberRole::Owner;
-            let items = match (owner, is_owner) {
+            let mut items = match (owner, is_owner) {
                 (Some(false), true) => {
                     return Err(StoreError::FailedPrecondition(
                         "a customer always has an owner; make another user the owner instead"
@@ -202,6 +214,13 @@ impl Memberships {
                 }
             };
             let transfer = items.len() > 1;
+            items.push(audit::record(
+                &self.db,
+                change,
+                EntityType::User,
+                user_id,
+                Some(customer_id),
+            )?);
             match transact(&self.db, items).await {
                 Ok(()) => {
                     return self
@@ -225,13 +244,18 @@ impl Memberships {
     /// Removes `user_id` from `customer_id`, clearing every role of the
     /// customer that names it in the same transaction. The owner cannot be
     /// removed (`FAILED_PRECONDITION`).
-    pub async fn remove_member(&self, customer_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
+    pub async fn remove_member(
+        &self,
+        customer_id: Uuid,
+        user_id: Uuid,
+        change: &Change,
+    ) -> Result<(), StoreError> {
         let customer = self
             .customers()
             .get(customer_id)
             .await?
             .ok_or_else(|| customer_not_found(customer_id))?;
-        self.remove_from(customer, user_id).await
+        self.remove_from(customer, user_id, Some(change)).await
     }
 
     /// [`Self::remove_member`] for user deletion: when the customer is gone
@@ -243,7 +267,8 @@ impl Memberships {
         user_id: Uuid,
     ) -> Result<(), StoreError> {
         match self.customers().get(customer_id).await? {
-            Some(customer) => match self.remove_from(customer, user_id).await {
+            // The user's deletion records its own event.
+            Some(customer) => match self.remove_from(customer, user_id, None).await {
                 Err(StoreError::NotFound {
                     entity: "Customer", ..
                 }) => self.delete_item(customer_id, user_id).await,
@@ -265,7 +290,12 @@ impl Memberships {
         .await
     }
 
-    async fn remove_from(&self, mut customer: Customer, user_id: Uuid) -> Result<(), StoreError> {
+    async fn remove_from(
+        &self,
+        mut customer: Customer,
+        user_id: Uuid,
+        change: Option<&Change>,
+    ) -> Result<(), StoreError> {
         let customer_id = customer.id;
         let cid = customer_id.to_string();
         for attempt in 0..WRITE_ATTEMPTS {
@@ -328,15 +358,20 @@ impl Memberships {
                     .map_err(StoreError::internal)?;
                 TransactWriteItem::builder().update(update).build()
             };
-            match transact(
-                &self.db,
-                vec![
-                    TransactWriteItem::builder().delete(delete).build(),
-                    customer_item,
-                ],
-            )
-            .await
-            {
+            let mut items = vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                customer_item,
+            ];
+            if let Some(change) = change {
+                items.push(audit::record(
+                    &self.db,
+                    change,
+                    EntityType::User,
+                    user_id,
+                    Some(customer_id),
+                )?);
+            }
+            match transact(&self.db, items).await {
                 Ok(()) => return Ok(()),
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {

@@ -8,18 +8,19 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use uuid::Uuid;
 
 use super::{EMAIL_KIND, Users, condition_failed, not_found, term_delete};
+use crate::domain::audit::{Change, EntityType};
 use crate::store::codec::{key, s};
 use crate::store::error::from_sdk;
 use crate::store::memberships::{MemberRole, Memberships};
 use crate::store::transaction::{TxError, transact};
-use crate::store::{StoreError, keys, unique};
+use crate::store::{StoreError, audit, keys, unique};
 
 impl Users {
     /// Deletes a user that owns no customer: its memberships (clearing every
     /// role that named it), then the user with its email guard and search
     /// terms. `FAILED_PRECONDITION` while it owns a customer. Safe to retry
     /// after a failure at any point.
-    pub async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
+    pub async fn delete(&self, id: Uuid, change: &Change) -> Result<(), StoreError> {
         let memberships = Memberships::new(self.db.clone());
         let Some(item) = self.get_item(id).await? else {
             return Err(not_found(id));
@@ -68,6 +69,7 @@ impl Users {
         let mut items = vec![
             TransactWriteItem::builder().delete(delete).build(),
             unique::release(&self.db, EMAIL_KIND, &item.email, &id_s)?,
+            audit::record(&self.db, change, EntityType::User, id, None)?,
         ];
         for term in item.profile().search_terms() {
             items.push(term_delete(&self.db, &term, &id_s)?);

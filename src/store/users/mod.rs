@@ -30,8 +30,9 @@ use super::error::{ensure_version, from_sdk};
 use super::idempotency::IdempotencyKey;
 use super::paging::fill_page;
 use super::transaction::{TxError, backoff, transact};
-use super::{Db, StoreError, batch, cursor, keys, unique};
+use super::{Db, StoreError, audit, batch, cursor, keys, unique};
 use crate::domain::InvalidInput;
+use crate::domain::audit::{Change, EntityType};
 use crate::domain::customer::search_key;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::user::{NewUser, User, UserProfile, UserStatus};
@@ -309,10 +310,11 @@ impl Users {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    /// Creates a user on its own; `CONFLICT` on `input.email` when the
-    /// email is taken.
+    /// Creates a user on its own, as the system rather than a caller (for
+    /// seeding); `CONFLICT` on `input.email` when the email is taken.
     pub async fn create(&self, user: &NewUser) -> Result<User, StoreError> {
-        self.create_once(user, None).await
+        self.create_once(user, None, &Change::system("createUser"))
+            .await
     }
 
     /// [`Self::create`], recording `idempotency` in the same transaction.
@@ -320,9 +322,11 @@ impl Users {
         &self,
         user: &NewUser,
         idempotency: Option<&IdempotencyKey>,
+        change: &Change,
     ) -> Result<User, StoreError> {
         let id = Uuid::now_v7();
         let mut items = Self::create_items(&self.db, id, user)?;
+        items.push(audit::record(&self.db, change, EntityType::User, id, None)?);
         if let Some(key) = idempotency {
             items.push(key.claim(&self.db, &id.to_string())?);
         }
@@ -349,6 +353,7 @@ impl Users {
         &self,
         id: Uuid,
         expected_version: Option<u64>,
+        change: &Change,
         apply: impl Fn(&User) -> Result<UserProfile, InvalidInput>,
     ) -> Result<User, StoreError> {
         let id_s = id.to_string();
@@ -380,7 +385,10 @@ impl Users {
                 .expression_attribute_values(":expected", n(item.version))
                 .build()
                 .map_err(StoreError::internal)?;
-            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            let mut items = vec![
+                TransactWriteItem::builder().update(update).build(),
+                audit::record(&self.db, change, EntityType::User, id, None)?,
+            ];
             let moves_email = unique::normalize(&new.email) != unique::normalize(&old.email);
             let claim_index = if moves_email {
                 items.push(unique::release(&self.db, EMAIL_KIND, &old.email, &id_s)?);
@@ -423,48 +431,55 @@ impl Users {
         expression: &str,
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
+        change: &Change,
     ) -> Result<User, StoreError> {
-        let mut request = self
-            .db
-            .client
-            .update_item()
+        let mut update = Update::builder()
             .table_name(self.db.table.as_ref())
             .set_key(Some(key(keys::user(&id.to_string()))))
             .update_expression(expression)
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleting)")
             .expression_attribute_values(":now", s(timestamp(Utc::now())))
-            .expression_attribute_values(":one", n(1))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+            .expression_attribute_values(":one", n(1));
         for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
+            update = update.expression_attribute_values(name, value);
         }
         for (placeholder, name) in names {
-            request = request.expression_attribute_names(*placeholder, *name);
+            update = update.expression_attribute_names(*placeholder, *name);
         }
-        match request.send().await {
-            Ok(output) => {
-                from_item::<UserItem>(output.attributes.unwrap_or_default())?.into_domain()
-            }
-            Err(err) if condition_failed(&err) => Err(not_found(id)),
-            Err(err) => Err(from_sdk(err)),
+        let update = update.build().map_err(StoreError::internal)?;
+        let event = audit::record(&self.db, change, EntityType::User, id, None)?;
+        if !audit::update_recorded(&self.db, update, event).await? {
+            return Err(not_found(id));
         }
+        self.get(id).await?.ok_or_else(|| not_found(id))
     }
 
     /// Replaces the password hash (a new version; the hash is never read
     /// back through the API).
-    pub async fn set_password_hash(&self, id: Uuid, hash: &str) -> Result<User, StoreError> {
+    pub async fn set_password_hash(
+        &self,
+        id: Uuid,
+        hash: &str,
+        change: &Change,
+    ) -> Result<User, StoreError> {
         self.update_live(
             id,
             "SET passwordHash = :hash, updatedAt = :now, version = version + :one",
             &[],
             vec![(":hash", s(hash))],
+            change,
         )
         .await
     }
 
     /// Enables or disables the user; asking for the current status changes
     /// nothing.
-    pub async fn set_status(&self, id: Uuid, status: UserStatus) -> Result<User, StoreError> {
+    pub async fn set_status(
+        &self,
+        id: Uuid,
+        status: UserStatus,
+        change: &Change,
+    ) -> Result<User, StoreError> {
         let current = self.get(id).await?.ok_or_else(|| not_found(id))?;
         if current.status == status {
             return Ok(current);
@@ -477,6 +492,7 @@ impl Users {
                 (":status", s(status.as_str())),
                 (":gsi2pk", s(keys::users_with_status(status.as_str()))),
             ],
+            change,
         )
         .await
     }
