@@ -17,6 +17,7 @@ mod contract;
 mod customer_deletion;
 mod customer_lists;
 mod customers;
+mod docs_examples;
 mod edge;
 mod faults;
 mod helpers;
