@@ -360,10 +360,35 @@ fn every_configuration_variable_is_documented_in_env_example_and_the_readme() {
             example.lines().any(|l| l.starts_with(&format!("{name}="))),
             "{name} is read by src/config.rs but not listed in .env.example"
         );
+        // A row of the configuration table: `| `NAME` |` or a shared row
+        // such as `| `JWT_ISSUER`, `JWT_AUDIENCE` |`.
         assert!(
-            readme.contains(&format!("`{name}`")),
-            "{name} is read by src/config.rs but not named in README.md"
+            readme.lines().any(|l| l.starts_with("| `")
+                && l.split('|')
+                    .nth(1)
+                    .is_some_and(|cell| cell.contains(&format!("`{name}`")))),
+            "{name} is read by src/config.rs but has no row in README.md's configuration table"
         );
+    }
+    // And the table has no row for a variable nothing reads.
+    let env_names: Vec<&str> = example
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name))
+        .filter(|name| !name.starts_with('#'))
+        .collect();
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a Configuration section");
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let cell = row.split('|').nth(1).unwrap();
+        for name in cell.split('`').skip(1).step_by(2) {
+            assert!(
+                env_names.contains(&name),
+                "README.md's configuration table has `{name}`, which .env.example lacks"
+            );
+        }
     }
 }
 
