@@ -201,11 +201,21 @@ impl Extension for GateExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        tracing::Span::current().record("operation", operation_name.unwrap_or("(anonymous)"));
+        let name = operation_name.unwrap_or("(anonymous)");
+        tracing::Span::current().record("operation", name);
+        if let Some(RequestSpan(span)) = ctx.data_opt::<RequestSpan>() {
+            span.record("operation", name);
+        }
         crate::metrics::record_operation(operation_name);
         next.run(ctx, operation_name).await
     }
 }
+
+/// The HTTP request's span, put into the GraphQL request data by the HTTP
+/// layer: the execution runs in a span of its own, and the operation name
+/// belongs on the request's (its summary line reports it).
+#[derive(Debug, Clone)]
+pub struct RequestSpan(pub tracing::Span);
 
 /// What a document selects, fragments expanded: fields, aliases, depth,
 /// and introspection. Counting stops once `cap` fields are exceeded, so a

@@ -479,8 +479,12 @@ async fn execute(state: &AppState, request: async_graphql::Request, format: Form
     // their fetches start when the execution is blocked (see loaders.rs).
     let (loaders, fetches) = Loaders::new(&state.store);
     let request = request.data(loaders);
+    let request = request.data(crate::graphql::gate::RequestSpan(tracing::Span::current()));
     let response = run_batched(fetches, state.schema.execute(request))
-        .instrument(tracing::info_span!("graphql"))
+        .instrument(tracing::info_span!(
+            "graphql",
+            operation = tracing::field::Empty
+        ))
         .await;
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

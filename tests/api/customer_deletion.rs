@@ -239,3 +239,76 @@ async fn deleting_a_customer_while_accounts_and_users_are_added_leaves_no_orphan
         .collect();
     assert!(left.is_empty(), "orphans: {left:#?}");
 }
+
+/// On DynamoDB an account's index entry appears a moment after the account:
+/// a deletion that ran in that moment must not orphan it. Simulated here
+/// by hiding one account from the customer's accounts index: the deletion
+/// refuses to finish (retryable) while the customer's account count says
+/// one is left, and finishes once the index shows it.
+#[tokio::test]
+async fn an_account_the_index_has_not_shown_yet_is_never_orphaned() {
+    use crate::accounts::{account_count, create as create_account, customer, set_status, tier};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = TestApp::spawn().await;
+    let gold = tier(&app, "gold", true).await;
+    let c = customer(&app).await;
+    let mut accounts = Vec::new();
+    for _ in 0..3 {
+        let created = create_account(&app, &c, json!({})).await;
+        accounts.push(created["account"]["id"].as_str().unwrap().to_owned());
+    }
+    let client = switchboard::store::client_from_env().await;
+    let hidden = &accounts[1];
+    let account_key = |id: &str| {
+        [
+            ("pk".to_owned(), AttributeValue::S(format!("ACCOUNT#{id}"))),
+            ("sk".to_owned(), AttributeValue::S("ACCOUNT".into())),
+        ]
+        .into()
+    };
+    client
+        .update_item()
+        .table_name(app.store.table_name())
+        .set_key(Some(account_key(hidden)))
+        .update_expression("REMOVE gsi1pk, gsi1sk")
+        .send()
+        .await
+        .unwrap();
+    set_status(&app, &c, "TERMINATED").await;
+
+    let refused = app.graphql(DELETE, json!({"id": c})).await;
+    assert_eq!(error_code(&refused), "SERVICE_UNAVAILABLE", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["retryable"], true);
+    let body = app.graphql(DELETING, json!({"first": 10})).await;
+    assert_eq!(
+        data(&body)["customers"]["edges"][0]["node"]["id"],
+        c.as_str(),
+        "the unfinished deletion is listed for operators"
+    );
+    assert_eq!(
+        account_count(&app, &gold).await,
+        1,
+        "only the hidden one is left"
+    );
+
+    // The index catches up; the next call finishes.
+    client
+        .update_item()
+        .table_name(app.store.table_name())
+        .set_key(Some(account_key(hidden)))
+        .update_expression("SET gsi1pk = :pk, gsi1sk = :sk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("CUSTOMER#{c}#ACCOUNTS")))
+        .expression_attribute_values(":sk", AttributeValue::S(hidden.clone()))
+        .send()
+        .await
+        .unwrap();
+    data(&app.graphql(DELETE, json!({"id": c})).await);
+    assert_eq!(get(&app, &c).await, Value::Null);
+    assert_eq!(account_count(&app, &gold).await, 0);
+    let left: Vec<String> = scan_all(&app)
+        .await
+        .into_iter()
+        .filter(|item| item.contains(&c) || accounts.iter().any(|a| item.contains(a)))
+        .collect();
+    assert!(left.is_empty(), "orphans: {left:#?}");
+}

@@ -197,6 +197,11 @@ async fn with_log_spans_the_request_its_execution_and_each_dynamodb_call_are_tim
     assert!(names.contains(&"request"), "{closed:#?}");
     assert!(names.contains(&"graphql"), "{closed:#?}");
     assert!(names.contains(&"DynamoDB.Query"), "{closed:#?}");
+    let execution = closed
+        .iter()
+        .find(|l| l["span"]["name"] == "graphql")
+        .unwrap();
+    assert_eq!(execution["span"]["operation"], "Tiers");
     let call = closed
         .iter()
         .find(|l| l["span"]["name"] == "DynamoDB.Query")

@@ -128,6 +128,40 @@ impl Accounts {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
+    /// Transaction item that counts one more account on the customer;
+    /// fails its condition unless the customer is `ACTIVE` and not being
+    /// deleted (explained by [`Self::customer_refusal`]).
+    fn customer_account_added(&self, customer_id: Uuid) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&customer_id.to_string()))))
+            .update_expression("SET accountCount = if_not_exists(accountCount, :zero) + :one")
+            .condition_expression(
+                "attribute_exists(pk) AND #status = :active AND attribute_not_exists(deleting)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s("ACTIVE"))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Transaction item that counts one account fewer on the customer.
+    fn customer_account_removed(&self, customer_id: &str) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(customer_id))))
+            .update_expression("SET accountCount = if_not_exists(accountCount, :one) - :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     /// Explains a failed customer check from the item as it was.
     fn customer_refusal(customer_id: Uuid, cancelled: &Cancelled, index: usize) -> StoreError {
         let old = cancelled.old_item(index);
@@ -266,7 +300,7 @@ impl Accounts {
             let mut items = vec![
                 TransactWriteItem::builder().put(put).build(),
                 unique::claim(&self.db, AUTH_ID_KIND, &auth_id, &id)?,
-                self.customer_active_check(new.customer_id)?,
+                self.customer_account_added(new.customer_id)?,
                 self.tiers().attach_account_item(tier_id)?,
             ];
             let mut parts = vec![
@@ -519,12 +553,14 @@ impl Accounts {
                 unique::release(&self.db, AUTH_ID_KIND, &current.auth_id, &id_s)?,
                 self.tiers().detach_account_item(tier)?,
                 audit::record(&self.db, change, EntityType::Account, id, Some(customer_id))?,
+                self.customer_account_removed(&current.customer_id)?,
             ];
             let mut parts = vec![
                 Part::Account,
                 Part::ReleaseAuthId,
                 Part::DetachTier,
                 Part::Audit,
+                Part::Customer,
             ];
             if let Some(parent) = &current.parent_account_id {
                 items.push(self.parent_decrement(parent)?);

@@ -9,7 +9,7 @@ use super::super::codec::{Item, from_item, key, n, s, timestamp};
 use super::super::error::from_sdk;
 use super::super::invitations::Invitations;
 use super::super::memberships::Memberships;
-use super::super::transaction::{TxError, transact};
+use super::super::transaction::{TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
 use super::super::{StoreError, audit, batch, keys, unique};
 use super::{
@@ -18,6 +18,10 @@ use super::{
 };
 use crate::domain::audit::{Change, EntityType};
 use crate::domain::customer::CustomerStatus;
+
+/// How often the deletion's last step is tried while the accounts index
+/// lags behind the customer's account count.
+const FINAL_ATTEMPTS: u32 = 6;
 
 impl Customers {
     /// Flags every account of the customer inactive and disabled. Accounts
@@ -109,59 +113,84 @@ impl Customers {
             }
             batch::delete_all(&self.db, page).await?;
         }
-        // Forward through the index: a page's accounts are gone before the
-        // next is read, and no account can be added to a terminated
-        // customer, so every account is seen once.
+        // The last step is conditioned on the customer's account count being
+        // zero: an account the index has not shown yet fails it, and the
+        // accounts are read again.
+        for attempt in 0..FINAL_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            self.delete_all_accounts(&id_s).await?;
+            Invitations::delete_for_customer(&self.db, &id_s).await?;
+            let mut terms = item.search_terms()?;
+            // Terms the current folding gives too, in case an item's stored
+            // list predates a change of folding.
+            for term in item.profile()?.search_terms() {
+                if !terms.contains(&term) {
+                    terms.push(term);
+                }
+            }
+            let terms = terms
+                .iter()
+                .map(|term| key(keys::customer_search_term(term, &id_s)))
+                .collect();
+            batch::delete_all(&self.db, terms).await?;
+
+            let delete = Delete::builder()
+                .table_name(self.db.table.as_ref())
+                .set_key(Some(key(keys::customer(&id_s))))
+                .condition_expression(
+                    "deleting = :true AND (attribute_not_exists(accountCount) OR accountCount <= :zero)",
+                )
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .expression_attribute_values(":zero", n(0))
+                .build()
+                .map_err(StoreError::internal)?;
+            // The event goes with the final delete: concurrent or repeated
+            // calls record exactly one.
+            let mut items = vec![
+                TransactWriteItem::builder().delete(delete).build(),
+                audit::record(&self.db, change, EntityType::Customer, id, Some(id))?,
+            ];
+            for (kind, value) in item.guarded_values() {
+                items.push(unique::release(&self.db, kind, &value, &id_s)?);
+            }
+            match transact(&self.db, items).await {
+                Ok(()) => return Ok(()),
+                Err(TxError::Store(err)) => return Err(err),
+                Err(TxError::Cancelled(_)) => match self.get_item(&id_s).await? {
+                    // A concurrent call finished the deletion first: done.
+                    None => return Ok(()),
+                    // Accounts remain that the index did not show: again.
+                    Some(current) if current.account_count.unwrap_or(0) > 0 => {}
+                    Some(_) => {
+                        return Err(StoreError::internal(format!(
+                            "customer {id_s}: the final delete of the item and its guards failed its conditions"
+                        )));
+                    }
+                },
+            }
+        }
+        Err(StoreError::Unavailable(
+            format!("customer {id_s}: accounts remain that the index has not shown yet").into(),
+        ))
+    }
+
+    /// Deletes every account the customer's accounts index shows, forward
+    /// through the index: a page's accounts are gone before the next is
+    /// read, and no account can be added to a customer being deleted, so
+    /// every account shown is seen once.
+    async fn delete_all_accounts(&self, id: &str) -> Result<(), StoreError> {
         let mut start = None;
         loop {
-            let (accounts, next) = self.account_keys_page(&id_s, start.take()).await?;
+            let (accounts, next) = self.account_keys_page(id, start.take()).await?;
             for chunk in accounts.chunks(ACCOUNTS_PER_TRANSACTION) {
-                self.delete_accounts(chunk.to_vec()).await?;
+                self.delete_accounts(id, chunk.to_vec()).await?;
             }
             match next {
                 Some(next) => start = Some(next),
-                None => break,
+                None => return Ok(()),
             }
-        }
-        Invitations::delete_for_customer(&self.db, &id_s).await?;
-        let mut terms = item.search_terms()?;
-        // Terms the current folding gives too, in case an item's stored list
-        // predates a change of folding.
-        for term in item.profile()?.search_terms() {
-            if !terms.contains(&term) {
-                terms.push(term);
-            }
-        }
-        let terms = terms
-            .iter()
-            .map(|term| key(keys::customer_search_term(term, &id_s)))
-            .collect();
-        batch::delete_all(&self.db, terms).await?;
-
-        let delete = Delete::builder()
-            .table_name(self.db.table.as_ref())
-            .set_key(Some(key(keys::customer(&id_s))))
-            .condition_expression("deleting = :true")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .build()
-            .map_err(StoreError::internal)?;
-        // The event goes with the final delete: concurrent or repeated calls
-        // record exactly one.
-        let mut items = vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            audit::record(&self.db, change, EntityType::Customer, id, Some(id))?,
-        ];
-        for (kind, value) in item.guarded_values() {
-            items.push(unique::release(&self.db, kind, &value, &id_s)?);
-        }
-        match transact(&self.db, items).await {
-            Ok(()) => Ok(()),
-            Err(TxError::Store(err)) => Err(err),
-            // A concurrent call finished the deletion first: done.
-            Err(TxError::Cancelled(_)) if self.get_item(&id_s).await?.is_none() => Ok(()),
-            Err(TxError::Cancelled(_)) => Err(StoreError::internal(format!(
-                "customer {id_s}: the final delete of the item and its guards failed its conditions"
-            ))),
         }
     }
 
@@ -211,7 +240,11 @@ impl Customers {
     /// tiers, so a tier's `accountCount` falls exactly when its accounts go.
     /// Accounts already gone (deleted concurrently, or by an earlier
     /// attempt) are left out and the rest tried again.
-    async fn delete_accounts(&self, mut accounts: Vec<AccountRef>) -> Result<(), StoreError> {
+    async fn delete_accounts(
+        &self,
+        customer: &str,
+        mut accounts: Vec<AccountRef>,
+    ) -> Result<(), StoreError> {
         while !accounts.is_empty() {
             let mut items = Vec::with_capacity(accounts.len() * 3);
             let mut per_tier: Vec<(String, u32)> = Vec::new();
@@ -243,6 +276,7 @@ impl Customers {
             for (tier, count) in &per_tier {
                 items.push(self.detach_from_tier(tier, *count)?);
             }
+            items.push(self.count_accounts_removed(customer, accounts.len())?);
             match transact(&self.db, items).await {
                 Ok(()) => return Ok(()),
                 Err(TxError::Store(err)) => return Err(err),
@@ -263,6 +297,23 @@ impl Customers {
             }
         }
         Ok(())
+    }
+
+    /// Transaction item that counts `count` accounts fewer on customer `id`.
+    fn count_accounts_removed(
+        &self,
+        id: &str,
+        count: usize,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(id))))
+            .update_expression("SET accountCount = if_not_exists(accountCount, :count) - :count")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":count", n(i64::try_from(count).unwrap_or(i64::MAX)))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Transaction item that takes `count` accounts off tier `tier`.

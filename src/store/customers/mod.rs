@@ -68,6 +68,7 @@ const NOT_PROFILE: &[&str] = &[
     "createdAt",
     "updatedAt",
     "version",
+    "accountCount",
 ];
 /// Index key attributes removed while a customer is being deleted (GSI1
 /// moves to [`keys::DELETING_CUSTOMERS`] instead).
@@ -150,6 +151,13 @@ struct CustomerItem {
     /// Absent on items written before terms were stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     search_terms: Option<Vec<String>>,
+    /// How many accounts the customer has, kept by the accounts' own
+    /// transactions. The deletion's last step is conditioned on it being
+    /// zero, so an account the accounts index has not shown yet (index
+    /// writes lag on DynamoDB) can never be orphaned. Absent on items
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_count: Option<i64>,
     created_at: String,
     updated_at: String,
     version: u64,
@@ -207,6 +215,7 @@ impl CustomerItem {
             low_balance_alert_count: 0,
             deleting: None,
             search_terms: None,
+            account_count: Some(0),
             created_at: now.clone(),
             updated_at: now,
             version: 1,
