@@ -86,6 +86,7 @@ async fn throttling_is_service_unavailable() {
     for (status, kind) in [
         (400, "ProvisionedThroughputExceededException"),
         (400, "ThrottlingException"),
+        (400, "RequestLimitExceeded"),
         (500, "InternalServerError"),
     ] {
         let client = failing_client(
@@ -234,4 +235,46 @@ async fn throttling_is_retried_with_backoff_and_then_reported_as_retryable() {
         &["Rate of requests", "Throttling"],
     );
     assert_eq!(persistent.num_calls(), 3, "three attempts, then the error");
+}
+
+/// A transaction DynamoDB cancelled for throttling, not for a condition:
+/// retried by nobody as a collision, reported as retryable, nothing leaked.
+#[tokio::test]
+async fn a_transaction_cancelled_for_throttling_is_service_unavailable_not_a_conflict() {
+    for reason in ["ThrottlingError", "ProvisionedThroughputExceeded"] {
+        let rule = mock!(Client::transact_write_items).then_http_response(move || {
+            let body = json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [None, {reason}]"),
+                "CancellationReasons": [
+                    {"Code": "None"},
+                    {"Code": reason, "Message": "Throughput exceeds the current capacity of secret_table"},
+                ],
+            });
+            let mut response = HttpResponse::new(400.try_into().unwrap(), SdkBody::from(body.to_string()));
+            response
+                .headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            response
+        });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&rule], |c| c
+            .retry_config(RetryConfig::disabled()));
+        let app = TestApp::over_store(Store::new(client, "secret_table"));
+        let body = app
+            .graphql(
+                "mutation { createPricingTier(input: {name: \"Gold\", currency: \"USD\", ratePerMinute: \"0.01\"}) { id } }",
+                json!({}),
+            )
+            .await;
+        assert_generic(
+            &body,
+            "SERVICE_UNAVAILABLE",
+            &["secret_table", "Throughput", reason, "cancel"],
+        );
+        assert_eq!(
+            rule.num_calls(),
+            1,
+            "a throttled transaction is not retried as if it had collided"
+        );
+    }
 }
