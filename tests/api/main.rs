@@ -9,6 +9,7 @@
 mod access;
 mod account_credentials;
 mod accounts;
+mod assets;
 mod auth;
 mod binary;
 mod contract;
