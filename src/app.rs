@@ -73,9 +73,37 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
         .await
 }
 
-/// Runs the router as a Lambda function behind API Gateway.
+/// Runs the router as a Lambda function behind API Gateway, after
+/// [`warm_up`] so the init phase (billed at full CPU, before any caller
+/// waits) pays for the DynamoDB connection instead of the first request.
 pub async fn run_lambda(state: AppState) -> Result<(), lambda_http::Error> {
+    warm_up(&state).await;
     lambda_http::run(router(state)).await
+}
+
+/// Most time the warm-up may add to init; a DynamoDB that does not answer
+/// by then is left to the first request (and its own timeouts) to report.
+const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the DynamoDB client's connection (DNS, TCP and, in production,
+/// the TLS handshake: tens of milliseconds) and resolves its credentials
+/// with one read of the default-tier pointer, a single small item every
+/// deployment's role may read. Failures are only logged: a warm-up must
+/// never stop a function that could serve later.
+pub async fn warm_up(state: &AppState) {
+    let started = std::time::Instant::now();
+    let read =
+        tokio::time::timeout(WARM_UP_LIMIT, state.store.pricing_tiers().default_tier_id()).await;
+    let elapsed_ms = started.elapsed().as_millis();
+    match read {
+        Ok(Ok(_)) => tracing::debug!(elapsed_ms, "DynamoDB connection warmed up"),
+        Ok(Err(err)) => tracing::warn!(
+            elapsed_ms,
+            error = %crate::graphql::error::error_chain(&err),
+            "DynamoDB warm-up failed; the first request will connect"
+        ),
+        Err(_) => tracing::warn!(elapsed_ms, "DynamoDB warm-up timed out"),
+    }
 }
 
 async fn shutdown_signal() {

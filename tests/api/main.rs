@@ -9,6 +9,7 @@
 mod access;
 mod account_credentials;
 mod accounts;
+mod assets;
 mod audit;
 mod auth;
 mod binary;
