@@ -175,7 +175,7 @@ impl AuditTrail {
         let pk = partition(entity_type, &entity_id.to_string());
         let start = match &page.after {
             Some(after) => {
-                let event = event_id(after)?;
+                let (event, _, _) = decode_cursor(after)?;
                 Some(key((pk.clone(), event)))
             }
             None => None,
@@ -202,12 +202,7 @@ impl AuditTrail {
         let gsi1pk = customer_partition(&customer_id.to_string());
         let start = match &page.after {
             Some(after) => {
-                let parts = cursor::decode(after, 3)?;
-                let event = parts[0].clone();
-                Uuid::parse_str(&event).map_err(|_| StoreError::InvalidCursor)?;
-                let entity_type = EntityType::parse(&parts[1]).ok_or(StoreError::InvalidCursor)?;
-                let entity_id =
-                    Uuid::parse_str(&parts[2]).map_err(|_| StoreError::InvalidCursor)?;
+                let (event, entity_type, entity_id) = decode_cursor(after)?;
                 let mut start: Item = key((
                     partition(entity_type, &entity_id.to_string()),
                     event.clone(),
@@ -255,11 +250,13 @@ impl AuditTrail {
     }
 }
 
-/// The event id in a cursor of either list (both lead with it).
-fn event_id(cursor: &str) -> Result<String, StoreError> {
+/// The event id, entity type and entity id a cursor of either list holds.
+fn decode_cursor(cursor: &str) -> Result<(String, EntityType, Uuid), StoreError> {
     let parts = cursor::decode(cursor, 3)?;
     Uuid::parse_str(&parts[0]).map_err(|_| StoreError::InvalidCursor)?;
-    Ok(parts[0].clone())
+    let entity_type = EntityType::parse(&parts[1]).ok_or(StoreError::InvalidCursor)?;
+    let entity_id = Uuid::parse_str(&parts[2]).map_err(|_| StoreError::InvalidCursor)?;
+    Ok((parts[0].clone(), entity_type, entity_id))
 }
 
 #[cfg(test)]

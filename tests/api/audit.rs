@@ -492,3 +492,32 @@ async fn events_expire_after_the_configured_retention() {
     let at = chrono::DateTime::parse_from_rfc3339(item["at"].as_s().unwrap()).unwrap();
     assert_eq!(ttl - at.timestamp(), 30 * 86_400);
 }
+
+#[tokio::test]
+async fn forged_and_foreign_cursors_are_refused_naming_after() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    // A cursor of another list (one position part), random base64, and a
+    // well-formed cursor naming an unknown entity type.
+    let foreign = switchboard::store::cursor::encode(&[&customer.to_string()]);
+    let unknown_type = switchboard::store::cursor::encode(&[
+        &uuid::Uuid::now_v7().to_string(),
+        "WIDGET",
+        &customer.to_string(),
+    ]);
+    for after in [foreign.as_str(), "bm90IGEgY3Vyc29y", unknown_type.as_str()] {
+        for query in [
+            EVENTS,
+            "query($id: ID!, $first: Int, $after: String) { customer(id: $id) { auditEvents(first: $first, after: $after) { nodes { id } } } }",
+        ] {
+            let body = app
+                .graphql(
+                    query,
+                    json!({"type": "CUSTOMER", "id": customer, "first": 5, "after": after}),
+                )
+                .await;
+            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+            assert_eq!(crate::helpers::error_field(&body), "after", "{body}");
+        }
+    }
+}

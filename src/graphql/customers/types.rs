@@ -505,7 +505,10 @@ impl CustomerNode {
     /// The customer's audit trail, newest first: changes to the customer
     /// and to its accounts, memberships and invitations (read from an
     /// index, so a change may show a moment later). Admins only.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(
+        guard = "crate::graphql::guard::AdminGuard",
+        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+    )]
     pub(super) async fn audit_events(
         &self,
         ctx: &Context<'_>,
