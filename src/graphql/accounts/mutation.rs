@@ -176,14 +176,14 @@ impl AccountMutation {
         #[graphql(desc = "The id (UUID) of the account.")] id: ID,
     ) -> Result<RotateAccountAuthSecretPayload, ApiError> {
         let id = parse_id(&id, "id")?;
-        account_for(ctx, id, &Action::WriteAccounts)
+        let current = account_for(ctx, id, &Action::WriteAccounts)
             .await?
             .ok_or_else(|| account_not_found(id))?;
         let (secret, credential) = secrets(ctx)?.issue()?;
         let mut change = audit::change(ctx)?;
         change.changed_fields = vec!["authSecret".into(), "authTokenExpireTime".into()];
         let account = accounts(ctx)
-            .rotate_secret(id, &credential, &change)
+            .rotate_secret(id, current.customer_id, &credential, &change)
             .await?;
         Ok(RotateAccountAuthSecretPayload {
             account: AccountNode(account),

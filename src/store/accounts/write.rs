@@ -452,15 +452,15 @@ impl Accounts {
     }
 
     /// Replaces the account's secret hash and expiry; the old secret stops
-    /// working at once.
+    /// working at once. `customer_id` is the account's customer (the caller
+    /// has just read the account), for the audit event.
     pub async fn rotate_secret(
         &self,
         id: Uuid,
+        customer_id: Uuid,
         credential: &CredentialUpdate,
         change: &Change,
     ) -> Result<Account, StoreError> {
-        let current = self.get_item(id).await?.ok_or_else(|| not_found(id))?;
-        let customer_id = Uuid::parse_str(&current.customer_id).map_err(StoreError::internal)?;
         let mut u = UpdateBuilder::default();
         u.set("authSecretHash", s(credential.hash.clone()));
         match credential.expires_at {
