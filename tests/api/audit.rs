@@ -521,3 +521,42 @@ async fn forged_and_foreign_cursors_are_refused_naming_after() {
         }
     }
 }
+
+/// The same deletion four times at once: each call succeeds or finds the
+/// user gone, none is an internal error, and the trail records one deletion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_concurrent_deletions_of_one_user_record_one_event() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let user = app.create_user("doomed").await;
+    app.store.memberships().add(customer, user).await.unwrap();
+    let results = futures::future::join_all((0..4).map(|_| {
+        app.graphql(
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({"id": user}),
+        )
+    }))
+    .await;
+    for body in &results {
+        if body.get("errors").is_some() {
+            assert_eq!(error_code(body), "NOT_FOUND", "{body}");
+        }
+    }
+    assert!(results.iter().any(|b| b.get("errors").is_none()));
+    let trail = events(&app, "USER", &user.to_string()).await;
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e["operation"] == "deleteUser")
+            .count(),
+        1,
+        "{trail:#?}"
+    );
+    let body = app
+        .graphql(
+            "query($id: ID!) { user(id: $id) { id } }",
+            json!({"id": user}),
+        )
+        .await;
+    assert_eq!(data(&body)["user"], Value::Null);
+}

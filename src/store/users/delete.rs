@@ -77,6 +77,8 @@ impl Users {
         match transact(&self.db, items).await {
             Ok(()) => Ok(()),
             Err(TxError::Store(err)) => Err(err),
+            // A concurrent call finished the deletion first: done.
+            Err(TxError::Cancelled(_)) if self.get_item(id).await?.is_none() => Ok(()),
             Err(TxError::Cancelled(_)) => Err(StoreError::internal(format!(
                 "user {id_s}: the final delete of the item and its guard failed its conditions"
             ))),
