@@ -15,7 +15,7 @@
 //! `bench-sdk-floor --table T page FIRST PAGES ITERATIONS` or
 //! `bench-sdk-floor --table T sizes ACCOUNT_ID` (the item sizes the
 //! hot-partition model needs) or `bench-sdk-floor --table - rng` (the cost
-//! of seeding aws-lc's generator); prints one JSON object.
+//! of the TLS provider's first random draw); prints one JSON object.
 
 use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
@@ -249,12 +249,12 @@ async fn sizes(client: &Client, table: &str, account: &str) -> Result<String, St
     ))
 }
 
-/// Times this process's first and second draw from aws-lc's random
-/// generator (through rustls, as a TLS handshake draws): the first one
-/// seeds the generator, with CPU jitter entropy unless aws-lc-sys was
-/// built with `AWS_LC_SYS_NO_JITTER_ENTROPY=1`.
+/// Times this process's first and second draw from the TLS provider's
+/// random generator (through rustls, as a TLS handshake draws). With
+/// aws-lc the first draw seeded a generator with CPU jitter entropy
+/// (74 ms); ring reads the kernel's `getrandom` every time.
 fn first_random_bytes() -> ExitCode {
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let provider = rustls::crypto::ring::default_provider();
     let mut buffer = [0u8; 32];
     let mut draw = || {
         let started = std::time::Instant::now();
@@ -264,7 +264,7 @@ fn first_random_bytes() -> ExitCode {
     let (first_ok, first_ms) = draw();
     let (second_ok, second_ms) = draw();
     if !(first_ok && second_ok) {
-        eprintln!("bench-sdk-floor: aws-lc's generator failed");
+        eprintln!("bench-sdk-floor: the TLS provider's generator failed");
         return ExitCode::FAILURE;
     }
     println!("{{\"first_ms\":{first_ms},\"second_ms\":{second_ms}}}");
@@ -294,6 +294,7 @@ async fn main() -> ExitCode {
     }
     let number = |s: &String| s.parse::<usize>().ok();
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(switchboard::store::http_client())
         .load()
         .await;
     let client = Client::new(&aws);

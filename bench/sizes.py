@@ -38,7 +38,7 @@ def main():
         size = int(parts[1], 16)
         name = parts[3].lstrip("<&*").replace("dyn ", "")
         match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)::", name)
-        crate = match.group(1) if match else ("(C: aws-lc and libc)" if "::" not in name else "(other)")
+        crate = match.group(1) if match else ("(C and assembly: ring, libc)" if "::" not in name else "(other)")
         by_crate[crate] += size
         total += size
     print(f"symbols by crate (of {total:,} bytes in sized symbols):")

@@ -13,11 +13,7 @@ use crate::store::Store;
 /// `JWT_SECRET_ARN` names one, one schema, one token verifier with the
 /// identity provider's keys already fetched.
 pub async fn state(config: &Config) -> Result<AppState, ConfigError> {
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .timeout_config(config.dynamodb_timeouts.sdk_config())
-        .retry_config(crate::store::retry_config())
-        .load()
-        .await;
+    let aws = crate::store::aws_config(&config.dynamodb_timeouts).await;
     let config = match &config.jwt.secret_arn {
         Some(_) => with_secret_from(config, &aws_sdk_secretsmanager::Client::new(&aws)).await?,
         None => config.clone(),

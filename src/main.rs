@@ -62,10 +62,27 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // Lambda hands a process one request at a time: a single-threaded
+    // runtime then does the same work without waking worker threads across
+    // cores (docs/performance.md measures the difference). The local
+    // server serves many connections at once and keeps one worker per core.
+    let runtime = if on_lambda {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run(cli, on_lambda)),
+        Err(err) => fail(format!("could not start the async runtime: {err}")),
+    }
+}
+
+async fn run(cli: Cli, on_lambda: bool) -> ExitCode {
     let command = if on_lambda { None } else { cli.command };
     match command {
         None | Some(Command::Serve { .. }) => {

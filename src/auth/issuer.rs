@@ -34,6 +34,7 @@ impl TokenIssuer {
     /// An issuer matching what [`super::TokenVerifier`] accepts for
     /// `config`; without a secret its tokens verify nowhere.
     pub fn new(config: &JwtConfig) -> Self {
+        super::crypto::install();
         Self {
             key: EncodingKey::from_secret(config.secret_bytes()),
             issuer: config.issuer.clone(),

@@ -69,7 +69,7 @@ impl std::fmt::Debug for Jwks {
 impl Jwks {
     /// A key set for `url`, empty until [`Self::refresh`] runs.
     pub fn new(url: String) -> Self {
-        let provider = || rustls::crypto::aws_lc_rs::default_provider();
+        let provider = || rustls::crypto::ring::default_provider();
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider())
             .unwrap_or_else(|err| {
@@ -77,7 +77,7 @@ impl Jwks {
                 tracing::error!(error = %err, "no TLS root certificates; JWKS over https will fail");
                 let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
                     .with_safe_default_protocol_versions()
-                    .unwrap_or_else(|_| unreachable!("aws-lc-rs supports TLS 1.2 and 1.3"))
+                    .unwrap_or_else(|_| unreachable!("ring supports TLS 1.2 and 1.3"))
                     .with_root_certificates(rustls::RootCertStore::empty())
                     .with_no_client_auth();
                 hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)

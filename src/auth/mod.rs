@@ -18,6 +18,7 @@
 //! `cognito:groups` lists `admin` belongs to a platform admin; the user id
 //! is read from the claim named by `JWT_USER_CLAIM` (default `sub`).
 
+pub mod crypto;
 pub mod issuer;
 pub mod jwks;
 
@@ -124,6 +125,7 @@ impl TokenVerifier {
     /// A verifier for the configured secret, key set, issuer and audience.
     /// The key set starts empty: call [`Self::prefetch`] during init.
     pub fn new(config: &JwtConfig) -> Self {
+        crypto::install();
         Self {
             secret: config
                 .secret
@@ -257,6 +259,7 @@ mod tests {
     }
 
     fn hs256(claims: &Value) -> String {
+        crypto::install();
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             claims,

@@ -192,12 +192,33 @@ pub async fn client_from_env() -> Client {
 
 /// Like [`client_from_env`], with the given timeouts.
 pub async fn client_with_timeouts(timeouts: &Timeouts) -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    client(&aws_config(timeouts).await)
+}
+
+/// The AWS configuration every SDK client of the process shares: the
+/// standard environment (region, endpoint, credentials chain), these
+/// timeouts, [`retry_config`] and [`http_client`].
+pub async fn aws_config(timeouts: &Timeouts) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client())
         .timeout_config(timeouts.sdk_config())
         .retry_config(retry_config())
         .load()
-        .await;
-    client(&config)
+        .await
+}
+
+/// The SDK's own hyper client over rustls with ring, the crypto library
+/// the rest of the binary uses too (jsonwebtoken through `auth::crypto`,
+/// the JWKS fetch). The SDK's default client would bring aws-lc, 2.9 MB of
+/// C for the same TLS (docs/performance.md); the trust roots are the
+/// system's, as before.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// The DynamoDB client for an AWS configuration, counting each call in the

@@ -21,6 +21,7 @@ fn now() -> u64 {
 }
 
 fn sign(claims: &Value, algorithm: Algorithm, secret: &str) -> String {
+    switchboard::auth::crypto::install();
     jsonwebtoken::encode(
         &Header::new(algorithm),
         claims,

@@ -1003,7 +1003,7 @@ impl Intercept for CrashAfter {
 }
 
 pub(crate) async fn crashing_app(app: &TestApp, operation: &'static str, allow: usize) -> TestApp {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = switchboard::store::aws_config(&switchboard::store::Timeouts::default()).await;
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(CrashAfter {
             operation,

@@ -194,7 +194,7 @@ impl TestApp {
     /// by operation, with extra configuration variables.
     pub async fn counted(&self, vars: &[(&str, &str)]) -> (Self, CallCounter) {
         let counter = CallCounter::default();
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = switchboard::store::aws_config(&switchboard::store::Timeouts::default()).await;
         let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
             .interceptor(counter.clone())
             .build();

@@ -1,20 +1,21 @@
-//! Tokens from an identity provider: RS256 and ES256 keys generated here,
-//! published as a JWKS by a local HTTP server, and every way such a token
-//! can be wrong.
+//! Tokens from an identity provider: RS256 keys from `fixtures/rsa` (ring
+//! cannot generate RSA keys; these three exist only for tests) and ES256
+//! keys generated here, published as a JWKS by a local HTTP server, and
+//! every way such a token can be wrong.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, RsaKeyPair, RsaPublicKeyComponents,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, data, error_code};
@@ -46,22 +47,50 @@ fn pem(label: &str, der: &[u8]) -> String {
     )
 }
 
+/// The test RSA key pair (private PKCS#8, public SPKI) for a `kid`: keys
+/// that one test holds at once ("old" and "new", "rsa-1" and "rsa-2",
+/// a published key and a "stranger") are always different ones.
+fn rsa_fixture(kid: &str) -> (&'static str, &'static str) {
+    match kid {
+        "new" | "rsa-2" => (
+            include_str!("fixtures/rsa/key-2.pem"),
+            include_str!("fixtures/rsa/key-2.pub.pem"),
+        ),
+        "stranger" => (
+            include_str!("fixtures/rsa/key-3.pem"),
+            include_str!("fixtures/rsa/key-3.pub.pem"),
+        ),
+        _ => (
+            include_str!("fixtures/rsa/key-1.pem"),
+            include_str!("fixtures/rsa/key-1.pub.pem"),
+        ),
+    }
+}
+
+/// The DER inside a PEM block.
+fn der_of(pem_text: &str) -> Vec<u8> {
+    let body: String = pem_text
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    STANDARD.decode(body).unwrap()
+}
+
 fn rsa_key(kid: &str) -> SigningKey {
-    let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
-    let private: aws_lc_rs::encoding::Pkcs8V1Der = pair.as_der().unwrap();
-    let public = pair.public_key();
-    let public_der: aws_lc_rs::encoding::PublicKeyX509Der = public.as_der().unwrap();
+    switchboard::auth::crypto::install();
+    let (private_pem, public_pem) = rsa_fixture(kid);
+    let pair = RsaKeyPair::from_pkcs8(&der_of(private_pem)).unwrap();
+    let public: RsaPublicKeyComponents<Vec<u8>> = pair.public().into();
     SigningKey {
         kid: kid.to_owned(),
         algorithm: Algorithm::RS256,
-        encoding: EncodingKey::from_rsa_pem(pem("PRIVATE KEY", private.as_ref()).as_bytes())
-            .unwrap(),
+        encoding: EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
         jwk: json!({
             "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-            "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
-            "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+            "n": URL_SAFE_NO_PAD.encode(&public.n),
+            "e": URL_SAFE_NO_PAD.encode(&public.e),
         }),
-        public_pem: pem("PUBLIC KEY", public_der.as_ref()),
+        public_pem: public_pem.to_owned(),
     }
 }
 
@@ -69,7 +98,12 @@ fn ec_key(kid: &str) -> SigningKey {
     let pkcs8 =
         EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
             .unwrap();
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        pkcs8.as_ref(),
+        &SystemRandom::new(),
+    )
+    .unwrap();
     let point = pair.public_key().as_ref();
     assert_eq!(
         (point.len(), point[0]),
@@ -95,6 +129,7 @@ fn now() -> u64 {
 
 impl SigningKey {
     fn sign(&self, claims: &Value) -> String {
+        switchboard::auth::crypto::install();
         let mut header = Header::new(self.algorithm);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()

@@ -448,8 +448,10 @@ async fn two_concurrent_accepts_of_one_token_yield_one_membership_and_one_confli
                     .build()
                     .unwrap()
                     .block_on(async move {
-                        let config =
-                            aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                        let config = switchboard::store::aws_config(
+                            &switchboard::store::Timeouts::default(),
+                        )
+                        .await;
                         let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
                             .interceptor(TransactionsMeet { barrier, remaining })
                             .build();

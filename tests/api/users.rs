@@ -733,7 +733,7 @@ async fn a_user_deletion_interrupted_at_any_step_finishes_when_retried() {
         let user = app.create_user_with_email(&email).await;
         data(&add(&app, first, user, json!([]), false).await);
         data(&add(&app, second, user, json!([]), false).await);
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = switchboard::store::aws_config(&switchboard::store::Timeouts::default()).await;
         let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
             .interceptor(CrashAfter {
                 allow: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(allow)),
