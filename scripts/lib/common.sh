@@ -94,17 +94,44 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# A port nothing listens on, from the ephemeral range.
+# port_held PORT: some socket (listening, connected or connecting) has PORT as
+# its local port. A client's connection holds its port as surely as a server
+# does, and binding there fails with "address in use".
+port_held() {
+  local hex
+  hex=$(printf ':%04X' "$1")
+  awk -v port="$hex" 'FNR > 1 && substr($2, length($2) - 4) == port { found = 1; exit }
+    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# The range (LOW HIGH) to hand ports out from: 20000 up to just below the
+# kernel's ephemeral range, from which outgoing connections take their local
+# ports at any moment (a port free when chosen could be taken before bind).
+port_pool() {
+  local eph_low=32768
+  read -r eph_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  if [ "$eph_low" -gt 21000 ]; then
+    echo "20000 $((eph_low - 1))"
+  else
+    echo "20000 39999" # an unusual ephemeral range: fall back to a wide pool
+  fi
+}
+
+# port_is_free PORT: nothing listens on PORT and no socket holds it.
+port_is_free() { ! port_open "$1" && ! port_held "$1"; }
+
+# A port nothing listens on and no connection holds, outside the ephemeral range.
 free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! port_open "$port"; then
+  local port low high
+  read -r low high < <(port_pool)
+  for _ in $(seq 1 100); do
+    port=$((low + RANDOM % (high - low + 1)))
+    if port_is_free "$port"; then
       echo "$port"
       return
     fi
   done
-  die "no free port found"
+  die "no free port found in $low-$high"
 }
 
 # start_dynamodb_local DIR PORT LOG ARGS... : starts it in the background and
