@@ -11,7 +11,7 @@
 use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::jwk::{EllipticCurve, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind, EncodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{self as ring_signature, KeyPair as _};
 use ring::{digest, hmac};
@@ -40,6 +40,18 @@ fn refused() -> Error {
     ErrorKind::InvalidAlgorithm.into()
 }
 
+/// A key is used only for its own algorithm family, as jsonwebtoken's own
+/// backends insist: an RSA or EC key's bytes never become an HMAC secret
+/// (the classic confusion attack), and an HMAC secret is never parsed as a
+/// public key.
+fn same_family(algorithm: Algorithm, key_family: AlgorithmFamily) -> Result<(), Error> {
+    if algorithm.family() == key_family {
+        Ok(())
+    } else {
+        Err(ErrorKind::InvalidKeyFormat.into())
+    }
+}
+
 /// ring's HMAC for an HMAC algorithm of jsonwebtoken.
 fn hmac_of(algorithm: Algorithm) -> Option<hmac::Algorithm> {
     match algorithm {
@@ -53,6 +65,7 @@ fn hmac_of(algorithm: Algorithm) -> Option<hmac::Algorithm> {
 // The signature is `CryptoProvider::signer_factory`'s.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, Error> {
+    same_family(*algorithm, key.family())?;
     let secret = match algorithm {
         Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Secret::Hmac(hmac::Key::new(
             hmac_of(*algorithm).ok_or_else(refused)?,
@@ -81,6 +94,7 @@ fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>
 // The signature is `CryptoProvider::verifier_factory`'s.
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, Error> {
+    same_family(*algorithm, key.family())?;
     let public = match (algorithm, key.kind()) {
         (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512, _) => {
             Public::Hmac(hmac::Key::new(
@@ -306,5 +320,58 @@ mod tests {
                 .unwrap_err();
         // The header says HS256, the validation wants HS512: refused first.
         assert_eq!(err.kind(), &ErrorKind::InvalidAlgorithm);
+    }
+
+    #[test]
+    fn a_key_is_used_only_for_its_own_family() {
+        install();
+        let secret = b"a-secret-of-enough-length-0123456789";
+        let pkcs8 = ring_signature::EcdsaKeyPair::generate_pkcs8(
+            &ring_signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        let ec_public = ring_signature::EcdsaKeyPair::from_pkcs8(
+            &ring_signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            pkcs8.as_ref(),
+            &SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
+        // An EC public key's bytes as an HMAC secret: the confusion attack.
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(&ec_public),
+        )
+        .unwrap();
+        let ec_key = DecodingKey::from_ec_der(&ec_public);
+        let err =
+            jsonwebtoken::decode::<Value>(&forged, &ec_key, &Validation::new(Algorithm::HS256))
+                .unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidKeyFormat);
+        // And the other way: an HMAC secret is never parsed as a public key
+        // or used to sign as one.
+        let es256 = jsonwebtoken::encode(
+            &Header::new(Algorithm::ES256),
+            &claims(),
+            &EncodingKey::from_ec_der(pkcs8.as_ref()),
+        )
+        .unwrap();
+        let err = jsonwebtoken::decode::<Value>(
+            &es256,
+            &DecodingKey::from_secret(secret),
+            &Validation::new(Algorithm::ES256),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidKeyFormat);
+        // (jsonwebtoken::encode checks the family itself; the factory is
+        // asked directly, as another caller of the provider would.)
+        let err = (PROVIDER.signer_factory)(&Algorithm::RS256, &EncodingKey::from_secret(secret))
+            .err()
+            .unwrap();
+        assert_eq!(err.kind(), &ErrorKind::InvalidKeyFormat);
     }
 }
