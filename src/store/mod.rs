@@ -20,6 +20,7 @@ mod keys;
 pub mod memberships;
 mod paging;
 pub mod pricing_tiers;
+mod search;
 pub mod tables;
 mod transaction;
 mod unique;

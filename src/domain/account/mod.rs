@@ -34,7 +34,7 @@ use super::email::parse_email;
 use super::error::AtField;
 use super::ip::parse_ip_rule;
 use super::phone::parse_e164;
-use super::text::clean_text;
+use super::text::{clean_text, optional, optional_text};
 use super::timezone::parse_timezone;
 
 /// Longest account name.
@@ -201,28 +201,6 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-locking version.
     pub version: u64,
-}
-
-fn optional_text(
-    raw: Option<String>,
-    max: usize,
-    field: &str,
-) -> Result<Option<String>, InvalidInput> {
-    raw.map(|r| clean_text(&r, 0, max))
-        .transpose()
-        .at_field(field)
-        .map(|t| t.filter(|t| !t.is_empty()))
-}
-
-fn optional<T>(
-    raw: Option<String>,
-    parse: impl Fn(&str) -> Result<T, String>,
-    field: &str,
-) -> Result<Option<T>, InvalidInput> {
-    raw.filter(|r| !r.trim().is_empty())
-        .map(|r| parse(&r))
-        .transpose()
-        .at_field(field)
 }
 
 fn limit(value: i64, field: &str) -> Result<u32, InvalidInput> {

@@ -28,7 +28,7 @@ use crate::domain::legal_document::{LegalDocument, LegalDocumentDraft};
 use crate::domain::metadata::{parse_metadata, parse_settings};
 use crate::domain::password::Password;
 use crate::domain::phone::parse_e164;
-use crate::domain::text::clean_text;
+use crate::domain::text::{clean_text, optional, optional_text};
 use crate::domain::web::{parse_hostname, parse_origin, parse_subdomain, parse_web_url, slugify};
 
 mod billing;

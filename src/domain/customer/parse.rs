@@ -4,28 +4,6 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-fn optional_text(
-    raw: Option<String>,
-    max: usize,
-    field: &str,
-) -> Result<Option<String>, InvalidInput> {
-    raw.map(|r| clean_text(&r, 0, max))
-        .transpose()
-        .at_field(field)
-        .map(|t| t.filter(|t| !t.is_empty()))
-}
-
-fn optional<T>(
-    raw: Option<String>,
-    parse: impl Fn(&str) -> Result<T, String>,
-    field: &str,
-) -> Result<Option<T>, InvalidInput> {
-    raw.filter(|r| !r.trim().is_empty())
-        .map(|r| parse(&r))
-        .transpose()
-        .at_field(field)
-}
-
 /// Checks a money amount: 0 to 2 147 483 647, at most 4 decimals.
 pub fn parse_amount(value: Decimal) -> Result<Decimal, String> {
     if value.is_sign_negative() && !value.is_zero() {

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::codec::{Item, from_item, key, parse_timestamp, s};
 use super::error::from_sdk;
 use super::paging::fill_page;
+use super::search::search_page;
 use super::{Db, StoreError, batch, cursor, keys, unique};
 use crate::domain::customer::search_key;
 use crate::domain::page::{Page, PageRequest};
@@ -311,80 +312,15 @@ impl Users {
     ) -> Result<Page<User>, StoreError> {
         let prefix = search_key(text);
         let partition = keys::user_search_partition(&prefix);
-        let mut start = match &page.after {
-            Some(after) => {
-                let parts = cursor::decode(after, 1)?;
-                if !parts[0].starts_with(&prefix) {
-                    return Err(StoreError::InvalidCursor);
-                }
-                Some(key((partition.clone(), parts[0].clone())))
-            }
-            None => None,
-        };
-        let wanted = usize::from(page.first) + 1;
-        let read_limit = self.db.read_limit.max(wanted);
-        let mut read = 0usize;
-        let mut found: Vec<(User, String)> = Vec::new();
-        let mut resume_cursor = None;
-        loop {
-            let batch = 100.min(read_limit - read);
-            let output = self
-                .db
-                .client
-                .query()
-                .table_name(self.db.table.as_ref())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(partition.clone()))
-                .expression_attribute_values(":prefix", s(prefix.clone()))
-                .limit(i32::try_from(batch).unwrap_or(100))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            read += usize::try_from(output.scanned_count).unwrap_or(batch);
-            let hits: Vec<(Uuid, String)> = output
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|mut item| {
-                    let sk = item.remove("sk")?.as_s().ok()?.clone();
-                    let id = item.remove("userId")?.as_s().ok()?.clone();
-                    Some((Uuid::parse_str(&id).ok()?, sk))
-                })
-                .collect();
-            let ids: Vec<Uuid> = hits.iter().map(|(id, _)| *id).collect();
-            let mut users = self.get_many(&ids).await?;
-            for (id, sk) in hits {
-                if found.len() >= wanted {
-                    break;
-                }
-                if found.iter().any(|(u, _)| u.id == id) {
-                    continue;
-                }
-                if let Some(user) = users.remove(&id)
-                    && status.is_none_or(|s| s == user.status)
-                {
-                    found.push((user, cursor::encode(&[&sk])));
-                }
-            }
-            match output.last_evaluated_key {
-                Some(last) if found.len() < wanted && read >= read_limit => {
-                    resume_cursor = last
-                        .get("sk")
-                        .and_then(|v| v.as_s().ok())
-                        .map(|sk| cursor::encode(&[sk]));
-                    break;
-                }
-                Some(last) if found.len() < wanted => start = Some(last),
-                _ => break,
-            }
-        }
-        let has_next_page = found.len() > usize::from(page.first) || resume_cursor.is_some();
-        found.truncate(usize::from(page.first));
-        Ok(Page {
-            items: found,
-            has_next_page,
-            resume_cursor,
-        })
+        search_page(
+            &self.db,
+            partition,
+            &prefix,
+            "userId",
+            page,
+            |ids| async move { self.get_many(&ids).await },
+            |user| status.is_none_or(|s| s == user.status),
+        )
+        .await
     }
 }
