@@ -167,9 +167,25 @@ pub struct JwtConfig {
     /// attribute such as `custom:switchboard_user_id`).
     pub user_claim: String,
     /// Clock skew tolerated on `exp` and `nbf` (`JWT_LEEWAY_SECONDS`,
-    /// default 30).
+    /// default 30, at most [`MAX_JWT_LEEWAY_SECONDS`]).
     pub leeway_seconds: u64,
+    /// How long a fetched JWKS is trusted before it is fetched again
+    /// (`JWT_JWKS_MAX_AGE`, default 1 h): a key the provider withdrew stops
+    /// working within this time, even if nobody sends an unknown `kid`.
+    pub jwks_max_age: Duration,
 }
+
+/// Largest `JWT_LEEWAY_SECONDS`: more than five minutes of tolerated skew
+/// is a misconfiguration (milliseconds meant, say) that would quietly
+/// accept expired tokens for hours.
+pub const MAX_JWT_LEEWAY_SECONDS: u64 = 300;
+
+/// Largest `GRAPHQL_MAX_NESTING`: the nesting check exists because the
+/// parser overflows a worker's stack at about 2,000 levels.
+pub const MAX_GRAPHQL_NESTING: usize = 256;
+
+/// Default of [`JwtConfig::jwks_max_age`].
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_hours(1);
 
 impl fmt::Debug for JwtConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,6 +197,7 @@ impl fmt::Debug for JwtConfig {
             .field("audience", &self.audience)
             .field("user_claim", &self.user_claim)
             .field("leeway_seconds", &self.leeway_seconds)
+            .field("jwks_max_age", &self.jwks_max_age)
             .finish()
     }
 }
@@ -256,15 +273,15 @@ impl Config {
                 max_complexity: env.parse("GRAPHQL_MAX_COMPLEXITY", defaults.max_complexity)?,
                 max_aliases: env.parse("GRAPHQL_MAX_ALIASES", defaults.max_aliases)?,
                 max_fields: env.parse("GRAPHQL_MAX_FIELDS", defaults.max_fields)?,
-                max_nesting: env.parse("GRAPHQL_MAX_NESTING", defaults.max_nesting)?,
+                max_nesting: env.within(
+                    "GRAPHQL_MAX_NESTING",
+                    defaults.max_nesting,
+                    1..=MAX_GRAPHQL_NESTING,
+                )?,
                 list_read_limit: env.parse("LIST_READ_LIMIT", defaults.list_read_limit)?,
             },
             introspection: env.parse("GRAPHQL_INTROSPECTION", true)?,
-            dynamodb_timeouts: Timeouts {
-                connect: env.millis("DYNAMODB_CONNECT_TIMEOUT_MS", timeouts.connect)?,
-                attempt: env.millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", timeouts.attempt)?,
-                operation: env.millis("DYNAMODB_OPERATION_TIMEOUT_MS", timeouts.operation)?,
-            },
+            dynamodb_timeouts: env.timeouts(&timeouts)?,
             documents: DocumentsConfig {
                 trusted: env.trusted_documents()?,
                 enforce_admins: env.parse("TRUSTED_DOCUMENTS_ENFORCE_ADMINS", false)?,
@@ -315,14 +332,7 @@ impl JwtConfig {
             check_secret(secret)?;
         }
         if let Some(url) = &jwks_url {
-            let valid = url::Url::parse(url)
-                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.has_host());
-            if !valid {
-                return Err(ConfigError {
-                    variable: "JWT_JWKS_URL",
-                    problem: format!("`{url}` is not an http(s) URL"),
-                });
-            }
+            check_jwks_url(url)?;
         }
         Ok(Self {
             secret: secret.map(SecretString::from),
@@ -333,7 +343,8 @@ impl JwtConfig {
             user_claim: env
                 .optional("JWT_USER_CLAIM")
                 .unwrap_or_else(|| "sub".into()),
-            leeway_seconds: env.parse("JWT_LEEWAY_SECONDS", 30)?,
+            leeway_seconds: env.within("JWT_LEEWAY_SECONDS", 30, 0..=MAX_JWT_LEEWAY_SECONDS)?,
+            jwks_max_age: env.duration("JWT_JWKS_MAX_AGE", DEFAULT_JWKS_MAX_AGE)?,
         })
     }
 
@@ -352,6 +363,35 @@ impl JwtConfig {
         self.secret
             .as_ref()
             .map_or(&[][..], |secret| secret.expose_secret().as_bytes())
+    }
+}
+
+/// The key set must come over https, or plain http from this machine
+/// (tests, a local provider): keys fetched in clear text from elsewhere
+/// could be swapped by anyone on the way, and with them every token.
+fn check_jwks_url(url: &str) -> Result<(), ConfigError> {
+    let problem = match url::Url::parse(url) {
+        Ok(u) if !u.has_host() => Some(format!("`{url}` has no host")),
+        Ok(u) if u.scheme() == "https" => None,
+        Ok(u) if u.scheme() == "http" => {
+            let loopback = match u.host() {
+                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            (!loopback).then(|| {
+                format!("`{url}` must use https (plain http only for localhost or 127.0.0.1)")
+            })
+        }
+        _ => Some(format!("`{url}` is not an https URL")),
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(ConfigError {
+            variable: "JWT_JWKS_URL",
+            problem,
+        }),
     }
 }
 
@@ -393,6 +433,50 @@ impl Vars<'_> {
                 variable: name,
                 problem: format!("`{raw}` is not a valid {}", std::any::type_name::<T>()),
             }),
+        }
+    }
+
+    /// The DynamoDB timeouts; an attempt cannot outlast its operation.
+    fn timeouts(&self, defaults: &Timeouts) -> Result<Timeouts, ConfigError> {
+        let timeouts = Timeouts {
+            connect: self.millis("DYNAMODB_CONNECT_TIMEOUT_MS", defaults.connect)?,
+            attempt: self.millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", defaults.attempt)?,
+            operation: self.millis("DYNAMODB_OPERATION_TIMEOUT_MS", defaults.operation)?,
+        };
+        if timeouts.attempt > timeouts.operation {
+            return Err(ConfigError {
+                variable: "DYNAMODB_ATTEMPT_TIMEOUT_MS",
+                problem: format!(
+                    "must not exceed DYNAMODB_OPERATION_TIMEOUT_MS ({} ms), which bounds all attempts together",
+                    timeouts.operation.as_millis()
+                ),
+            });
+        }
+        Ok(timeouts)
+    }
+
+    /// Like [`Self::parse`], and within `range`.
+    fn within<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + fmt::Display,
+    {
+        let value = self.parse(name, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError {
+                variable: name,
+                problem: format!(
+                    "must be between {} and {}, got {value}",
+                    range.start(),
+                    range.end()
+                ),
+            })
         }
     }
 
@@ -592,6 +676,52 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "DYNAMODB_ATTEMPT_TIMEOUT_MS");
+    }
+
+    #[test]
+    fn values_that_would_quietly_weaken_the_service_are_refused() {
+        let refused = |name: &str, value: &str| {
+            let err =
+                Config::from_vars(&with_key(&[("JWT_SECRET", SECRET), (name, value)])).unwrap_err();
+            assert_eq!(err.variable, name, "{value}");
+            err.problem
+        };
+        // Milliseconds meant: expired tokens would pass for eight hours.
+        assert_eq!(
+            refused("JWT_LEEWAY_SECONDS", "30000"),
+            "must be between 0 and 300, got 30000"
+        );
+        // Deep enough to overflow the parser's stack again.
+        refused("GRAPHQL_MAX_NESTING", "5000");
+        refused("GRAPHQL_MAX_NESTING", "0");
+        // An attempt longer than the whole operation.
+        let problem = refused("DYNAMODB_ATTEMPT_TIMEOUT_MS", "9000");
+        assert!(
+            problem.contains("DYNAMODB_OPERATION_TIMEOUT_MS (5000 ms)"),
+            "{problem}"
+        );
+        refused("JWT_JWKS_MAX_AGE", "0s");
+        // Keys fetched in clear text from elsewhere could be swapped.
+        let problem = refused("JWT_JWKS_URL", "http://idp.example.com/jwks.json");
+        assert!(problem.contains("must use https"), "{problem}");
+        refused("JWT_JWKS_URL", "ftp://idp.example.com/jwks.json");
+        refused("JWT_JWKS_URL", "not a url");
+        for accepted in [
+            "https://idp.example.com/.well-known/jwks.json",
+            "http://127.0.0.1:8080/jwks.json",
+            "http://localhost/jwks.json",
+            "http://[::1]:9/jwks.json",
+        ] {
+            let config = Config::from_vars(&with_key(&[
+                ("JWT_SECRET", SECRET),
+                ("JWT_JWKS_URL", accepted),
+                ("JWT_JWKS_MAX_AGE", "15m"),
+                ("JWT_LEEWAY_SECONDS", "300"),
+            ]))
+            .unwrap();
+            assert_eq!(config.jwt.jwks_max_age, Duration::from_mins(15));
+            assert_eq!(config.jwt.leeway_seconds, 300);
+        }
     }
 
     #[test]

@@ -5,8 +5,14 @@
 //! - A token with an unknown `kid` triggers at most one refetch per
 //!   [`REFETCH_INTERVAL`] (a rotation shows up at once; a flood of forged
 //!   `kid`s costs one fetch per interval); after that it is refused.
+//! - The set is fetched again once it is older than its maximum age
+//!   (`JWT_JWKS_MAX_AGE`, 1 h by default), by the first request after that,
+//!   so a key the provider withdrew stops working even if every token
+//!   still names it.
 //! - A fetch has [`FETCH_TIMEOUT`] to finish; failures are logged and the
-//!   keys already known stay in use. No request ever waits longer.
+//!   keys already known stay in use (a failed fetch is tried again after
+//!   [`RETRY_WHILE_EMPTY`]). No request ever waits longer. A document with
+//!   no usable key is a failed fetch too: it never empties the set.
 //! - Each key's algorithm comes from the JWK itself (its `alg`, else its
 //!   key type and curve), limited to RS256 and ES256: never from the token.
 //!
@@ -23,14 +29,15 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::sync::{Mutex, RwLock};
 
 /// Shortest time between two refetches caused by unknown `kid`s.
 pub const REFETCH_INTERVAL: Duration = Duration::from_mins(5);
 /// Shortest time between fetch attempts while no key has ever been fetched
-/// (the provider was down at start-up).
+/// (the provider was down at start-up), and between attempts to renew a
+/// set past its maximum age.
 pub const RETRY_WHILE_EMPTY: Duration = Duration::from_secs(10);
 /// Longest a fetch may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -56,6 +63,11 @@ pub struct Jwks {
     /// during init does not count, so a rotation right after start-up is
     /// still picked up.
     last_refetch: Mutex<Option<Instant>>,
+    /// How long a fetched set is trusted.
+    max_age: Duration,
+    /// When the set is next renewed, whatever the tokens' `kid`s: its
+    /// fetch time plus `max_age`, or shortly after a failed renewal.
+    renew_at: RwLock<Instant>,
 }
 
 impl std::fmt::Debug for Jwks {
@@ -67,8 +79,9 @@ impl std::fmt::Debug for Jwks {
 }
 
 impl Jwks {
-    /// A key set for `url`, empty until [`Self::refresh`] runs.
-    pub fn new(url: String) -> Self {
+    /// A key set for `url`, trusted for `max_age` after each fetch; empty
+    /// until [`Self::refresh`] runs.
+    pub fn new(url: String, max_age: Duration) -> Self {
         let provider = || rustls::crypto::ring::default_provider();
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider())
@@ -88,6 +101,8 @@ impl Jwks {
             client: Client::builder(TokioExecutor::new()).build(connector),
             keys: RwLock::new(Arc::new(HashMap::new())),
             last_refetch: Mutex::new(None),
+            max_age,
+            renew_at: RwLock::new(Instant::now()),
         }
     }
 
@@ -101,6 +116,16 @@ impl Jwks {
     /// The key for `kid`, refetching the set first when it is unknown and
     /// the rate limit allows.
     pub async fn key(&self, kid: &str) -> Option<VerificationKey> {
+        if Instant::now() >= *self.renew_at.read().await {
+            let mut last = self.last_refetch.lock().await;
+            // Another request may have renewed it while this one waited.
+            if Instant::now() >= *self.renew_at.read().await {
+                // Counts as the interval's refetch: the set is as new as it
+                // gets, and a withdrawn kid must not buy another fetch.
+                *last = Some(Instant::now());
+                self.fetch_and_store().await;
+            }
+        }
         if let Some(key) = self.keys.read().await.get(kid) {
             return Some(key.clone());
         }
@@ -122,15 +147,28 @@ impl Jwks {
         self.keys.read().await.get(kid).cloned()
     }
 
+    /// Fetches the set and replaces the cached one; on failure keeps it
+    /// and schedules the next renewal soon.
     async fn fetch_and_store(&self) {
-        match tokio::time::timeout(FETCH_TIMEOUT, self.fetch()).await {
-            Ok(Ok(keys)) => {
+        let fetched = match tokio::time::timeout(FETCH_TIMEOUT, self.fetch()).await {
+            Ok(Ok(keys)) if keys.is_empty() => Err("it holds no usable RS256 or ES256 key".into()),
+            Ok(Ok(keys)) => Ok(keys),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err("timed out".to_owned()),
+        };
+        let renew_in = match fetched {
+            Ok(keys) => {
                 tracing::info!(url = %self.url, keys = keys.len(), "fetched JWKS");
                 *self.keys.write().await = Arc::new(keys);
+                self.max_age
             }
-            Ok(Err(err)) => tracing::warn!(url = %self.url, error = %err, "JWKS fetch failed"),
-            Err(_) => tracing::warn!(url = %self.url, "JWKS fetch timed out"),
-        }
+            Err(err) => {
+                let known = self.keys.read().await.len();
+                tracing::warn!(url = %self.url, error = %err, keys_kept = known, "JWKS fetch failed");
+                RETRY_WHILE_EMPTY
+            }
+        };
+        *self.renew_at.write().await = Instant::now() + renew_in;
     }
 
     async fn fetch(&self) -> Result<HashMap<String, VerificationKey>, String> {
@@ -155,14 +193,25 @@ impl Jwks {
     }
 }
 
+/// A JWKS document with its keys still unparsed, so that one key of a
+/// type jsonwebtoken cannot model (a new curve or `kty`) is skipped rather
+/// than failing the whole set.
+#[derive(serde::Deserialize)]
+struct Document {
+    keys: Vec<serde_json::Value>,
+}
+
 /// The usable keys of a JWKS document, by `kid`. Keys without a `kid`,
 /// with another algorithm or that do not parse are skipped.
 pub fn parse(json: &[u8]) -> Result<HashMap<String, VerificationKey>, String> {
-    let set: JwkSet = serde_json::from_slice(json).map_err(|_| "not a JWKS document".to_owned())?;
-    Ok(set
+    let document: Document =
+        serde_json::from_slice(json).map_err(|_| "not a JWKS document".to_owned())?;
+    Ok(document
         .keys
-        .iter()
-        .filter_map(|jwk| {
+        .into_iter()
+        .filter_map(|value| {
+            let jwk: Jwk = serde_json::from_value(value).ok()?;
+            let jwk = &jwk;
             let kid = jwk.common.key_id.clone()?;
             let algorithm = algorithm_of(jwk)?;
             let key = DecodingKey::from_jwk(jwk).ok()?;
@@ -199,6 +248,16 @@ mod tests {
             {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
             {"kty": "RSA", "kid": "rsa-ps", "alg": "PS256", "n": "sXch", "e": "AQAB"},
             {"kty": "RSA", "alg": "RS256", "n": "sXch", "e": "AQAB"},
+            {"kty": "RSA", "kid": "rsa", "alg": "RS256", "n": "sXch", "e": "AQAB"},
+        ]});
+        let keys = parse(set.to_string().as_bytes()).unwrap();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), ["rsa"]);
+        // Keys jsonwebtoken cannot model (an X25519 exchange key, a curve
+        // or key type it does not know) are skipped, not fatal to the set.
+        let set = serde_json::json!({"keys": [
+            {"kty": "OKP", "kid": "x", "crv": "X25519", "x": "AAAA"},
+            {"kty": "EC", "kid": "k1", "crv": "secp256k1", "x": "AAAA", "y": "AAAA"},
+            {"kty": "PQC", "kid": "future"},
             {"kty": "RSA", "kid": "rsa", "alg": "RS256", "n": "sXch", "e": "AQAB"},
         ]});
         let keys = parse(set.to_string().as_bytes()).unwrap();

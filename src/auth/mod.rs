@@ -131,7 +131,10 @@ impl TokenVerifier {
                 .secret
                 .as_ref()
                 .map(|_| DecodingKey::from_secret(config.secret_bytes())),
-            jwks: config.jwks_url.clone().map(|url| Arc::new(Jwks::new(url))),
+            jwks: config
+                .jwks_url
+                .clone()
+                .map(|url| Arc::new(Jwks::new(url, config.jwks_max_age))),
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             user_claim: config.user_claim.clone(),
@@ -255,6 +258,7 @@ mod tests {
             audience: None,
             user_claim: "sub".into(),
             leeway_seconds: 0,
+            jwks_max_age: crate::config::DEFAULT_JWKS_MAX_AGE,
         }
     }
 

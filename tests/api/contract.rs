@@ -338,6 +338,7 @@ fn configuration_variables() -> Vec<String> {
         .step_by(2)
         .filter(|s| {
             s.len() > 3
+                && s.starts_with(|c: char| c.is_ascii_uppercase())
                 && s.bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         })

@@ -226,14 +226,20 @@ async fn a_user(app: &TestApp) -> String {
 /// An app trusting only the provider (no HS256 secret), with the Cognito
 /// issuer and app client, reading the user id from a custom attribute.
 async fn app_for(url: &str) -> TestApp {
-    let app = TestApp::spawn_with(&[
+    app_with(url, &[]).await
+}
+
+/// Like [`app_for`], with more variables.
+async fn app_with(url: &str, more: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![
         ("JWT_SECRET", ""),
         ("JWT_JWKS_URL", url),
         ("JWT_ISSUER", ISSUER),
         ("JWT_AUDIENCE", CLIENT_ID),
         ("JWT_USER_CLAIM", "custom:switchboard_user_id"),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(more);
+    let app = TestApp::spawn_with(&vars).await;
     app.prefetch_keys().await;
     app
 }
@@ -399,6 +405,30 @@ async fn a_rotated_key_is_picked_up_once_and_unknown_kids_cost_one_fetch_per_int
         assert!(!accepted(&app, &stranger.sign(&access_claims(&json!({})))).await);
     }
     assert_eq!(provider.fetches(), 2, "no refetch within five minutes");
+}
+
+#[tokio::test]
+async fn a_withdrawn_key_stops_working_once_the_set_is_older_than_its_max_age() {
+    let (provider, url) = start_provider(true).await;
+    let (withdrawn, kept) = (rsa_key("old"), rsa_key("new"));
+    provider.publish(&[&withdrawn, &kept]);
+    let app = app_with(&url, &[("JWT_JWKS_MAX_AGE", "1s")]).await;
+    assert!(accepted(&app, &withdrawn.sign(&access_claims(&json!({})))).await);
+    assert_eq!(provider.fetches(), 1);
+    // The provider withdraws a compromised key. Its tokens name a known
+    // kid, so no unknown-kid refetch would ever notice.
+    provider.publish(&[&kept]);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert!(!accepted(&app, &withdrawn.sign(&access_claims(&json!({})))).await);
+    assert_eq!(provider.fetches(), 2, "one renewal, by the first request");
+    assert!(accepted(&app, &kept.sign(&access_claims(&json!({})))).await);
+    assert_eq!(provider.fetches(), 2, "the renewed set is used as it is");
+    // A renewal that brings no usable key (an empty or broken document)
+    // keeps the keys known: it never locks every caller out.
+    provider.publish(&[]);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert!(accepted(&app, &kept.sign(&access_claims(&json!({})))).await);
+    assert_eq!(provider.fetches(), 3);
 }
 
 #[tokio::test]
