@@ -224,7 +224,7 @@ impl AuditQuery {
     /// (`AUDIT_RETENTION_DAYS`, default 400) expires them. Admins only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+        complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     async fn audit_events(
         &self,

@@ -126,6 +126,76 @@ pub fn too_deep_message(err: super::nesting::TooDeep) -> String {
     )
 }
 
+/// Every limit a parsed document must meet before anything else walks it:
+/// the HTTP edge calls this on the document it parsed (before
+/// async-graphql's own checks, which follow every fragment spread without
+/// a budget), and the gate again for every other way a document arrives.
+pub fn check_document(
+    document: &ExecutableDocument,
+    limits: &Limits,
+    introspection: bool,
+) -> Result<(), ServerError> {
+    let flat_cap = flat_cap(limits);
+    let written = Shape::written(document, flat_cap);
+    if written > flat_cap {
+        return Err(too_complex(format!(
+            "the document holds more than {flat_cap} selections and directives"
+        )));
+    }
+    let shape = Shape::measure(document, limits.max_fields);
+    if let Some(name) = shape.cycle {
+        return Err(with_code(
+            ServerError::new(format!("fragment `{name}` spreads itself"), None),
+            Code::GraphqlValidationFailed,
+        ));
+    }
+    if shape.visits > flat_cap {
+        return Err(too_complex(format!(
+            "the query expands to more than {flat_cap} selections"
+        )));
+    }
+    if shape.depth > limits.max_depth {
+        return Err(too_complex(format!(
+            "the query is nested deeper than {} levels",
+            limits.max_depth
+        )));
+    }
+    if shape.introspection_lists > MAX_INTROSPECTION_LISTS {
+        return Err(too_complex(format!(
+            "introspection lists may be nested at most {MAX_INTROSPECTION_LISTS} deep"
+        )));
+    }
+    if shape.fields > limits.max_fields {
+        return Err(too_complex(format!(
+            "the query selects more than {} fields",
+            limits.max_fields
+        )));
+    }
+    if shape.aliases > limits.max_aliases {
+        return Err(too_complex(format!(
+            "the query uses more than {} aliases",
+            limits.max_aliases
+        )));
+    }
+    if shape.introspects && !introspection {
+        return Err(with_code(
+            ServerError::new("introspection is disabled on this server", None),
+            Code::GraphqlValidationFailed,
+        ));
+    }
+    Ok(())
+}
+
+/// Most selections (fields, spreads, inline fragments) and directives a
+/// document may hold as written, and most selections its operations may
+/// expand to: four per allowed field leaves room for the spreads and
+/// fragments real clients write (GraphiQL's schema query needs about 150
+/// expanded) while bounding every walk over the document, ours and
+/// async-graphql's, to a few thousand steps.
+fn flat_cap(limits: &Limits) -> usize {
+    limits.max_fields.saturating_mul(4)
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for GateExtension {
     async fn parse_query(
@@ -142,36 +212,7 @@ impl Extension for GateExtension {
             .run(ctx, query, variables)
             .await
             .map_err(|e| with_code(e, Code::GraphqlParseFailed))?;
-        let shape = Shape::measure(&document, self.limits.max_fields);
-        if shape.depth > self.limits.max_depth {
-            return Err(too_complex(format!(
-                "the query is nested deeper than {} levels",
-                self.limits.max_depth
-            )));
-        }
-        if shape.introspection_lists > MAX_INTROSPECTION_LISTS {
-            return Err(too_complex(format!(
-                "introspection lists may be nested at most {MAX_INTROSPECTION_LISTS} deep"
-            )));
-        }
-        if shape.fields > self.limits.max_fields {
-            return Err(too_complex(format!(
-                "the query selects more than {} fields",
-                self.limits.max_fields
-            )));
-        }
-        if shape.aliases > self.limits.max_aliases {
-            return Err(too_complex(format!(
-                "the query uses more than {} aliases",
-                self.limits.max_aliases
-            )));
-        }
-        if shape.introspects && !self.introspection {
-            return Err(with_code(
-                ServerError::new("introspection is disabled on this server", None),
-                Code::GraphqlValidationFailed,
-            ));
-        }
+        check_document(&document, &self.limits, self.introspection)?;
         Ok(document)
     }
 
@@ -218,8 +259,9 @@ impl Extension for GateExtension {
 pub struct RequestSpan(pub tracing::Span);
 
 /// What a document selects, fragments expanded: fields, aliases, depth,
-/// and introspection. Counting stops once `cap` fields are exceeded, so a
-/// fragment bomb costs no more than the limit.
+/// and introspection. Counting stops once `cap` fields or four times as
+/// many selections are exceeded, so a fragment bomb costs no more than the
+/// limit, whether its fragments end in fields or in nothing.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Shape {
     fields: usize,
@@ -227,6 +269,10 @@ struct Shape {
     depth: usize,
     introspection_lists: usize,
     introspects: bool,
+    /// Every selection visited: fields, spreads and inline fragments.
+    visits: usize,
+    /// A fragment that spreads itself, directly or not.
+    cycle: Option<String>,
 }
 
 impl Shape {
@@ -242,6 +288,43 @@ impl Shape {
         }
         walker.shape
     }
+
+    /// Selections and directives as written, in every operation and every
+    /// fragment (used or not: validation visits them all, and each may
+    /// cost an error), counted up to just past `cap`.
+    fn written(document: &ExecutableDocument, cap: usize) -> usize {
+        fn count(set: &SelectionSet, total: &mut usize, cap: usize) {
+            for selection in &set.items {
+                if *total > cap {
+                    return;
+                }
+                *total += 1;
+                match &selection.node {
+                    Selection::Field(field) => {
+                        *total += field.node.directives.len();
+                        count(&field.node.selection_set.node, total, cap);
+                    }
+                    Selection::InlineFragment(fragment) => {
+                        *total += fragment.node.directives.len();
+                        count(&fragment.node.selection_set.node, total, cap);
+                    }
+                    Selection::FragmentSpread(spread) => {
+                        *total += spread.node.directives.len();
+                    }
+                }
+            }
+        }
+        let mut total = 0;
+        for (_, operation) in document.operations.iter() {
+            total += operation.node.directives.len();
+            count(&operation.node.selection_set.node, &mut total, cap);
+        }
+        for fragment in document.fragments.values() {
+            total += fragment.node.directives.len();
+            count(&fragment.node.selection_set.node, &mut total, cap);
+        }
+        total
+    }
 }
 
 struct Walker<'a> {
@@ -256,9 +339,10 @@ impl<'a> Walker<'a> {
     /// number of introspection lists above, when inside introspection.
     fn walk(&mut self, set: &'a SelectionSet, depth: usize, introspection: Option<usize>) {
         for selection in &set.items {
-            if self.shape.fields > self.cap {
+            if self.shape.fields > self.cap || self.shape.visits > self.cap.saturating_mul(4) {
                 return;
             }
+            self.shape.visits += 1;
             match &selection.node {
                 Selection::Field(field) => {
                     self.shape.fields += 1;
@@ -289,10 +373,11 @@ impl<'a> Walker<'a> {
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = &spread.node.fragment_name.node;
-                    // A cycle is a validation error reported later; just
-                    // do not follow it.
+                    // A cycle is refused (async-graphql's own checks
+                    // would follow it 32 levels deep, each spread again).
                     if self.stack.contains(&name) {
-                        continue;
+                        self.shape.cycle.get_or_insert_with(|| name.to_string());
+                        return;
                     }
                     if let Some(fragment) = self.fragments.get(name) {
                         self.stack.push(name);
@@ -361,5 +446,67 @@ mod tests {
         let document = async_graphql::parser::parse_query(&query).unwrap();
         let s = Shape::measure(&document, 500);
         assert!(s.fields > 500 && s.fields < 1000, "{s:?}");
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_fields: 500,
+            ..Limits::default()
+        }
+    }
+
+    fn refusal(query: &str) -> Option<String> {
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        check_document(&document, &limits(), true)
+            .err()
+            .map(|e| e.message)
+    }
+
+    #[test]
+    fn a_fragment_bomb_ending_in_nothing_stops_at_the_selection_cap() {
+        // No field is ever reached (the last fragment spreads one that does
+        // not exist), so only counting spreads bounds the walk.
+        let mut query = String::from("{ ...F0 }");
+        for i in 0..30 {
+            let next = i + 1;
+            write!(query, " fragment F{i} on Q {{ ...F{next} ...F{next} }}").unwrap();
+        }
+        query.push_str(" fragment F30 on Q { ...Missing }");
+        let document = async_graphql::parser::parse_query(&query).unwrap();
+        let s = Shape::measure(&document, 500);
+        assert!(s.visits > 2000 && s.visits < 2100, "{s:?}");
+        assert_eq!(
+            refusal(&query).as_deref(),
+            Some("the query expands to more than 2000 selections")
+        );
+    }
+
+    #[test]
+    fn fragment_cycles_are_refused_before_anything_follows_them() {
+        let message =
+            refusal("{ ...A } fragment A on Q { ...B ...B } fragment B on Q { ...A ...A }");
+        assert_eq!(message.as_deref(), Some("fragment `A` spreads itself"));
+    }
+
+    #[test]
+    fn unused_fragments_and_directives_count_as_written() {
+        let mut fields = String::from("{ __typename } fragment U on Query {");
+        for _ in 0..2001 {
+            fields.push_str(" a");
+        }
+        fields.push('}');
+        let mut directives = String::from("{ __typename");
+        for _ in 0..2001 {
+            directives.push_str(" @a");
+        }
+        directives.push('}');
+        for query in [fields, directives] {
+            assert_eq!(
+                refusal(&query).as_deref(),
+                Some("the document holds more than 2000 selections and directives")
+            );
+        }
+        let graphiql = include_str!("../../tests/api/fixtures/graphiql-introspection.graphql");
+        assert_eq!(refusal(graphiql), None);
     }
 }

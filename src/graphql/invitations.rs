@@ -172,7 +172,7 @@ impl InvitationQuery {
     /// A customer's invitations, newest first, optionally only those with
     /// `status`; `null` when the customer does not exist or the caller does
     /// not belong to it. Needs `USERS_READ`.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     async fn invitations(
         &self,
         ctx: &Context<'_>,

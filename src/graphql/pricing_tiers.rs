@@ -100,7 +100,7 @@ impl PricingTierNode {
     /// {pricingTierId})`. Admins only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+        complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     async fn accounts(
         &self,
@@ -246,7 +246,7 @@ impl PricingTierQuery {
     /// Tiers in case-insensitive name order, `first` (at most 100) at a
     /// time after the cursor `after`. Inactive tiers are left out unless
     /// `includeInactive`.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     async fn pricing_tiers(
         &self,
         ctx: &Context<'_>,

@@ -34,7 +34,7 @@ use crate::domain::access::Caller;
 use crate::domain::user::UserStatus;
 use crate::graphql::access::RequestAccess;
 use crate::graphql::error::{ApiError, Code, INTERNAL_MESSAGE};
-use crate::graphql::gate::{too_deep_message, with_code};
+use crate::graphql::gate::{self, too_deep_message, with_code};
 use crate::graphql::loaders::{Loaders, run_batched};
 use crate::graphql::nesting;
 
@@ -142,7 +142,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         // The one operation no token authorises: accepting an invitation,
         // whose own token is the credential. Anything else without a token
         // stays 401.
-        if is_anonymous_operation(&graphql_request) {
+        if is_anonymous_operation(&mut graphql_request) {
             return execute(&state, graphql_request, format).await;
         }
         return unauthorized(format, &AuthError::Missing);
@@ -163,12 +163,13 @@ const ANONYMOUS_FIELDS: &[&str] = &["acceptInvitation"];
 /// else can ride along without a token. Decided on the parsed document; a
 /// document that does not parse is not anonymous (the caller then gets the
 /// usual 401).
-fn is_anonymous_operation(request: &async_graphql::Request) -> bool {
+fn is_anonymous_operation(request: &mut async_graphql::Request) -> bool {
     use async_graphql::parser::types::Selection;
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
-    let operation = match (&document.operations, request.operation_name.as_deref()) {
+    let operation = match (&document.operations, name.as_deref()) {
         (DocumentOperations::Single(op), None) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
@@ -251,11 +252,11 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Ok(incoming) => incoming,
         Err(message) => return bad_request(format, message),
     };
-    let graphql_request = match admit(&state, incoming, principal.is_admin, format) {
+    let mut graphql_request = match admit(&state, incoming, principal.is_admin, format) {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
-    if selects_mutation(&graphql_request) {
+    if selects_mutation(&mut graphql_request) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             format,
@@ -324,7 +325,28 @@ fn admit(
     for (key, value) in incoming.extensions {
         request.extensions.insert(key, value);
     }
+    // Parsed once, here, and kept in the request for the executor: the
+    // limits are checked before async-graphql's own walks, which follow
+    // every fragment spread with no budget. A document that does not
+    // parse is left to the executor, which reports the parse error.
+    if let Ok(document) = request.parsed_query()
+        && let Err(err) = gate::check_document(document, &state.limits, true)
+    {
+        let code = code_of(&err).unwrap_or(Code::QueryTooComplex);
+        return Err(Box::new(request_error(code, &err.message)));
+    }
     Ok(request)
+}
+
+/// The `extensions.code` of an error, if it has a known one.
+fn code_of(err: &ServerError) -> Option<Code> {
+    err.extensions
+        .as_ref()
+        .and_then(|ext| ext.get("code"))
+        .and_then(|code| match code {
+            async_graphql::Value::String(code) => Code::from_wire(code),
+            _ => None,
+        })
 }
 
 fn not_acceptable() -> Response {
@@ -457,11 +479,12 @@ fn parse_get_params(mut params: HashMap<String, String>) -> Result<Incoming, &'s
 /// Whether the operation a GET request would run is a mutation (or
 /// subscription). A document that does not parse is left to the executor,
 /// which reports the parse error.
-fn selects_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+fn selects_mutation(request: &mut async_graphql::Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
-    let operation = match (&document.operations, request.operation_name.as_deref()) {
+    let operation = match (&document.operations, name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
@@ -469,6 +492,11 @@ fn selects_mutation(request: &async_graphql::Request) -> bool {
     };
     operation.is_some_and(|op| op.node.ty != OperationType::Query)
 }
+
+/// Most errors one response lists; the rest are counted in one more. A
+/// document can make thousands (an unknown directive repeated, say), and
+/// a response is not the place to list them all.
+const MAX_ERRORS: usize = 20;
 
 /// Runs the request and renders the response. A response whose errors all
 /// came before execution (parse, validation, limits) is a request error:
@@ -489,22 +517,25 @@ async fn execute(state: &AppState, request: async_graphql::Request, format: Form
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let errors: Vec<ServerError> = response
+    let total_errors = response.errors.len();
+    let mut errors: Vec<ServerError> = response
         .errors
         .into_iter()
+        .take(MAX_ERRORS)
         .map(|e| ensure_code(e, request_error))
-        .inspect(|e| {
-            let code = e
-                .extensions
-                .as_ref()
-                .and_then(|ext| ext.get("code"))
-                .and_then(|code| match code {
-                    async_graphql::Value::String(code) => Code::from_wire(code),
-                    _ => None,
-                });
-            crate::metrics::record_error(code.map_or("UNKNOWN", Code::as_str));
-        })
+        .inspect(|e| crate::metrics::record_error(code_of(e).map_or("UNKNOWN", Code::as_str)))
         .collect();
+    if total_errors > MAX_ERRORS {
+        let more = ServerError::new(
+            format!("… and {} more errors like these", total_errors - MAX_ERRORS),
+            None,
+        );
+        let code = errors
+            .last()
+            .and_then(code_of)
+            .unwrap_or(Code::GraphqlValidationFailed);
+        errors.push(with_code(more, code));
+    }
     let mut body = Map::new();
     if !request_error {
         body.insert(
@@ -568,7 +599,7 @@ mod tests {
         if let Some(name) = operation {
             request = request.operation_name(name);
         }
-        is_anonymous_operation(&request)
+        is_anonymous_operation(&mut request)
     }
 
     #[test]

@@ -295,13 +295,14 @@ fn hostile_cases(customer_id: &str, tiers_cursor: &Value) -> Vec<Case> {
             "BAD_USER_INPUT",
             Some("id"),
         ),
-        // The complexity limit sees the page size before the resolver does.
+        // The complexity limit counts at most the largest page, so the
+        // resolver refuses the page size itself, naming it.
         case(
             "first: 100000",
             LIST_TIERS,
             json!({"first": 100_000}),
-            "QUERY_TOO_COMPLEX",
-            None,
+            "BAD_USER_INPUT",
+            Some("first"),
         ),
         case(
             "first: -1",
@@ -466,4 +467,89 @@ async fn a_cursor_of_a_deleted_item_still_pages_on() {
         1,
         "{next}"
     );
+}
+
+/// `fragment F0 … F{levels}`, each spreading the next twice: 2^levels
+/// expansions from a document of a few hundred bytes.
+fn fan_out(on: &str, levels: usize, last: &str) -> String {
+    let spreads: String = (0..levels)
+        .map(|i| {
+            let next = i + 1;
+            format!(" fragment F{i} on {on} {{ ...F{next} ...F{next} }}")
+        })
+        .collect();
+    format!("{spreads} fragment F{levels} on {on} {{ {last} }}")
+}
+
+#[tokio::test]
+async fn fragment_fan_outs_and_cycles_are_refused_before_anything_walks_them_even_without_a_token()
+{
+    let app = TestApp::spawn().await;
+    let accept = "acceptInvitation(token: \"x\", firstName: \"a\", lastName: \"b\", password: \"xxxxxxxxxxxx\")";
+    let anonymous_bomb = format!(
+        "mutation {{ {accept} {{ customerId ...F0 }} }}{}",
+        fan_out("AcceptInvitationPayload", 30, "customerId")
+    );
+    // Ending in a spread of nothing: no field is ever reached.
+    let empty_bomb = format!(
+        "{{ pricingTiers {{ edges {{ ...F0 }} }} }}{}",
+        fan_out("PricingTierEdge", 30, "...Missing")
+    );
+    let admin = app.admin_token();
+    // Without a budget, async-graphql's own checks would walk 2^30
+    // spreads; the bound only keeps a regression from hanging the suite.
+    for (token, document) in [(None, &anonymous_bomb), (Some(admin.as_str()), &empty_bomb)] {
+        let reply = tokio::time::timeout(
+            std::time::Duration::from_mins(1),
+            app.post_graphql(token, document, json!({})),
+        )
+        .await
+        .expect("a fan-out must be refused, not walked");
+        let body = reply.json();
+        assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+    }
+    let cycle = "{ pricingTiers { edges { ...A } } } \
+        fragment A on PricingTierEdge { ...B ...B } fragment B on PricingTierEdge { ...A ...A }";
+    let body = app
+        .post_graphql(Some(&admin), cycle, json!({}))
+        .await
+        .json();
+    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert_eq!(body["errors"][0]["message"], "fragment `A` spreads itself");
+    still_answers(&app, &admin).await;
+}
+
+#[tokio::test]
+async fn floods_of_directives_unused_fragments_or_errors_stay_small() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token();
+    let directives = format!("{{ __typename {} }}", "@a ".repeat(5_000));
+    let unused = format!(
+        "{{ __typename }} fragment U on Query {{ {} }}",
+        "a ".repeat(5_000)
+    );
+    for document in [directives, unused] {
+        let body = app
+            .post_graphql(Some(&admin), &document, json!({}))
+            .await
+            .json();
+        assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+        assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    }
+    // Within the limits, a document can still make many errors: the
+    // response lists twenty and counts the rest.
+    let unknown: String = (0..100).map(|i| format!(" f{i}")).collect();
+    let body = app
+        .post_graphql(Some(&admin), &format!("{{{unknown} }}"), json!({}))
+        .await
+        .json();
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 21, "{body}");
+    assert_eq!(errors[20]["message"], "… and 80 more errors like these");
+    assert_eq!(
+        errors[20]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    still_answers(&app, &admin).await;
 }

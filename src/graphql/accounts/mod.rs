@@ -20,11 +20,6 @@ use super::error::ApiError;
 use crate::domain::page::PageRequest;
 use crate::store::{AccountFilter, Store};
 
-/// Complexity of a connection: its page size times its children.
-pub fn list_complexity(first: i32, child_complexity: usize) -> usize {
-    usize::try_from(first).unwrap_or(0) * child_complexity + 1
-}
-
 /// The account `id` when the caller may do `action` on it: admins always,
 /// users through their membership of the account's customer
 /// (`ACCOUNTS_READ` / `ACCOUNTS_WRITE`). `None` when it does not exist or

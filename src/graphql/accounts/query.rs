@@ -12,7 +12,7 @@ use async_graphql::{Context, ID, Object};
 use super::super::access;
 use super::super::error::ApiError;
 use super::super::input::parse_id;
-use super::{AccountFilterInput, AccountNode, account_connection, account_for, list_complexity};
+use super::{AccountFilterInput, AccountNode, account_connection, account_for};
 use crate::domain::access::{Action, Caller};
 use crate::domain::credentials::is_auth_id;
 use crate::store::Store;
@@ -65,7 +65,7 @@ impl AccountQuery {
     /// `hasNextPage: true`; keep paging with `endCursor`. A user (not an
     /// admin) lists one customer's accounts at a time (`filter.customerId`,
     /// with `ACCOUNTS_READ` on it).
-    #[graphql(complexity = "list_complexity(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,

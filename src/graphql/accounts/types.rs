@@ -10,7 +10,7 @@ use super::super::input::int;
 use super::super::loaders::loaders;
 use super::super::pricing_tiers::PricingTierNode;
 use super::super::scalars::{DateTime, Decimal};
-use super::{account_connection, list_complexity};
+use super::account_connection;
 use crate::domain::account::{self as model, Account, AccountProfile};
 use crate::store::AccountFilter;
 
@@ -171,7 +171,7 @@ impl AccountNode {
     }
     /// The sub-accounts of a master, newest first, `first` (at most 100)
     /// at a time; always empty for a sub-account.
-    #[graphql(complexity = "list_complexity(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     async fn sub_accounts(
         &self,
         ctx: &Context<'_>,

@@ -70,7 +70,7 @@ impl CustomerQuery {
     /// hold fewer than `first` items, or none, with `hasNextPage: true` and
     /// an `endCursor` past everything read, so keep paging with `after:
     /// endCursor` until `hasNextPage` is false.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     pub(super) async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -459,7 +459,7 @@ impl CustomerNode {
     /// The customer's users (the owner included) with their permissions,
     /// `first` (at most 100) at a time; each user is `node.user`. Needs
     /// `USERS_READ`.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     pub(super) async fn users(
         &self,
         ctx: &Context<'_>,
@@ -485,7 +485,7 @@ impl CustomerNode {
     /// The customer's telephony accounts, newest first, `first` (at most
     /// 100) at a time; the same connection as `accounts(filter:
     /// {customerId})`. Needs `ACCOUNTS_READ` on the customer.
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     pub(super) async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -507,7 +507,7 @@ impl CustomerNode {
     /// index, so a change may show a moment later). Admins only.
     #[graphql(
         guard = "crate::graphql::guard::AdminGuard",
-        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+        complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     pub(super) async fn audit_events(
         &self,

@@ -93,7 +93,7 @@ impl UserQuery {
     /// most 100) at a time. Admins only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1"
+        complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     async fn users(
         &self,

@@ -119,7 +119,7 @@ impl UserNode {
     /// The customers the user belongs to, newest customer first, `first`
     /// (at most 100) at a time. Only admins and the user itself may list
     /// them (`FORBIDDEN` otherwise).
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     async fn memberships(
         &self,
         ctx: &Context<'_>,
@@ -278,7 +278,7 @@ impl ViewerNode {
 
     /// The customers the caller belongs to, newest first (always empty for
     /// an admin).
-    #[graphql(complexity = "usize::try_from(first).unwrap_or(0) * child_complexity + 1")]
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     async fn memberships(
         &self,
         ctx: &Context<'_>,
