@@ -24,12 +24,19 @@ async fn pause(round: u32) {
     .await;
 }
 
-/// Reads the items with `keys` (strongly consistent), in no particular
-/// order; missing items are simply absent. Duplicate keys are read once
-/// (DynamoDB refuses a batch that repeats a key).
-pub(crate) async fn get_all(db: &Db, mut keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+/// `keys` with each key once: DynamoDB refuses a batch that names an item
+/// twice, and callers gather keys from several places (two invitations of
+/// one email share their pending pointer, say).
+fn distinct(mut keys: Vec<Item>) -> Vec<Item> {
     let mut seen = std::collections::HashSet::new();
     keys.retain(|key| seen.insert(format!("{:?}|{:?}", key.get("pk"), key.get("sk"))));
+    keys
+}
+
+/// Reads the items with `keys` (strongly consistent), in no particular
+/// order; missing items are simply absent. Duplicate keys are read once.
+pub(crate) async fn get_all(db: &Db, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    let keys = distinct(keys);
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(GET_BATCH) {
         let mut pending = Some(
@@ -69,9 +76,11 @@ pub(crate) async fn get_all(db: &Db, mut keys: Vec<Item>) -> Result<Vec<Item>, S
     Ok(found)
 }
 
-/// Deletes the items with `keys`. Deleting an item that is already gone is
-/// not an error, so a retry after a crash simply continues.
+/// Deletes the items with `keys` (each once, however often it is named).
+/// Deleting an item that is already gone is not an error, so a retry after
+/// a crash simply continues.
 pub(crate) async fn delete_all(db: &Db, keys: Vec<Item>) -> Result<(), StoreError> {
+    let keys = distinct(keys);
     for chunk in keys.chunks(WRITE_BATCH) {
         let mut requests: Vec<WriteRequest> = chunk
             .iter()
