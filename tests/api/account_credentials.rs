@@ -274,3 +274,43 @@ async fn expired_secrets_are_refused_and_a_lifetime_of_none_never_expires() {
         .await;
     data(&ok);
 }
+
+#[tokio::test]
+async fn a_terminated_customers_accounts_are_refused_even_where_the_sweep_has_not_reached() {
+    let app = TestApp::spawn().await;
+    tier(&app, "Base", true).await;
+    let c = customer(&app).await;
+    let created = create(&app, &c, json!({})).await;
+    let secret = created["authSecret"].as_str().unwrap().to_owned();
+    let id = created["account"]["id"].as_str().unwrap().to_owned();
+    let auth_id = created["account"]["authId"].as_str().unwrap().to_owned();
+    data(
+        &app.graphql(VERIFY, json!({"a": auth_id, "s": secret}))
+            .await,
+    );
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { setCustomerStatus(id: $id, status: TERMINATED) { id } }",
+            json!({"id": c}),
+        )
+        .await,
+    );
+    // The termination flags the account inactive after the status change;
+    // undo that, as a crash between the two, or an index that had not yet
+    // shown the account to the sweep, would leave it.
+    switchboard::store::client_from_env()
+        .await
+        .update_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("ACCOUNT#{id}")))
+        .key("sk", AttributeValue::S("ACCOUNT".into()))
+        .update_expression("SET isActive = :t, enabled = :t")
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
+    let refused = app
+        .graphql(VERIFY, json!({"a": auth_id, "s": secret}))
+        .await;
+    assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
+}

@@ -244,7 +244,7 @@ impl AccountMutation {
         if !account.profile.enabled || !account.profile.is_active || expired {
             return Err(invalid_credentials());
         }
-        match store.record_login(account.id, &stored.hash).await? {
+        match store.record_login(account, &stored.hash).await? {
             Some(account) => Ok(AccountNode(account)),
             None => Err(invalid_credentials()),
         }
