@@ -53,13 +53,33 @@ impl UpdateUserInput {
     }
 }
 
-/// Hashes a password off the async executor (Argon2id is deliberately slow).
+/// Hashes a password off the async executor (Argon2id is deliberately slow:
+/// about 19 MiB and tens of milliseconds of one core each). At most one
+/// hash per core runs at once, so a burst of password changes or
+/// invitation accepts queues instead of taking every core and hundreds of
+/// megabytes; a caller that waits longer than [`HASH_QUEUE_WAIT`] gets a
+/// retryable `SERVICE_UNAVAILABLE`.
 pub async fn hash_password(password: Password) -> Result<String, ApiError> {
+    static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
+    });
+    let _permit = tokio::time::timeout(HASH_QUEUE_WAIT, HASHING.acquire())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                super::super::error::Code::ServiceUnavailable,
+                "too many passwords are being hashed right now; try again",
+            )
+        })?
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || password.hash())
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)
 }
+
+/// Longest a password hash waits for a free core.
+pub const HASH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// User mutations; platform admins only.
 #[derive(Default)]

@@ -282,26 +282,34 @@ impl Invitations {
             .await
     }
 
-    /// Accepts the invitation of `token`: links the existing user with the
-    /// invited email, or creates one from `invitee`, adds the membership
-    /// with the invited permissions and marks the invitation `ACCEPTED`,
-    /// all in one transaction. Unknown and revoked tokens get the same
-    /// `FAILED_PRECONDITION`; so do expired and used ones, each with its
-    /// reason. Losing a race to a concurrent accept is a `CONFLICT`.
-    #[allow(clippy::too_many_lines)] // one transaction's items with their parts, kept together
-    pub async fn accept(
-        &self,
-        token: &str,
-        invitee: &NewInvitee,
-        change: &Change,
-    ) -> Result<Accepted, StoreError> {
+    /// The invitation `token` accepts, if it can be accepted now. Unknown
+    /// and revoked tokens get the same `FAILED_PRECONDITION`; so do expired
+    /// and used ones, each with its reason. Asked before the invitee's
+    /// password is hashed, so a token that cannot work costs no Argon2id.
+    pub async fn acceptable(&self, token: &str) -> Result<Invitation, StoreError> {
         let invitation = self
             .by_token(token)
             .await?
             .ok_or_else(|| StoreError::FailedPrecondition(NOT_VALID.into()))?;
-        if let Some(err) = unacceptable(&invitation, Utc::now()) {
-            return Err(err);
+        match unacceptable(&invitation, Utc::now()) {
+            Some(err) => Err(err),
+            None => Ok(invitation),
         }
+    }
+
+    /// Accepts `invitation` (as [`Self::acceptable`] found it): links the
+    /// existing user with the invited email, or creates one from
+    /// `invitee`, adds the membership with the invited permissions and
+    /// marks the invitation `ACCEPTED`, all in one transaction whose
+    /// conditions check again that it is still pending. Losing a race to
+    /// a concurrent accept is a `CONFLICT`.
+    #[allow(clippy::too_many_lines)] // one transaction's items with their parts, kept together
+    pub async fn accept(
+        &self,
+        invitation: &Invitation,
+        invitee: &NewInvitee,
+        change: &Change,
+    ) -> Result<Accepted, StoreError> {
         let users = Users::new(self.db.clone());
         let id_s = invitation.id.to_string();
         let cid = invitation.customer_id.to_string();
