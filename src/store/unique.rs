@@ -14,6 +14,10 @@ use aws_sdk_dynamodb::types::{
 use super::codec::{Item, key, s};
 use super::{Db, StoreError, keys};
 
+/// Longest value a lookup asks DynamoDB for; a partition key holds at
+/// most 2,048 bytes, with the guard's prefix.
+const MAX_LOOKUP_BYTES: usize = 1024;
+
 /// Case- and space-insensitive form a unique value is compared in.
 pub(crate) fn normalize(value: &str) -> String {
     value.trim().to_lowercase()
@@ -64,6 +68,12 @@ pub(crate) async fn owner_of(
     kind: &str,
     value: &str,
 ) -> Result<Option<uuid::Uuid>, StoreError> {
+    // Nothing that long was ever claimed (every claimed value is validated
+    // far shorter), and DynamoDB would refuse it as a key: a lookup of it
+    // simply finds nothing, rather than failing as an internal error.
+    if normalize(value).len() > MAX_LOOKUP_BYTES {
+        return Ok(None);
+    }
     let output = db
         .client
         .get_item()

@@ -553,3 +553,26 @@ async fn floods_of_directives_unused_fragments_or_errors_stay_small() {
     );
     still_answers(&app, &admin).await;
 }
+
+#[tokio::test]
+async fn lookups_of_values_too_long_to_be_stored_find_nothing_instead_of_failing() {
+    let app = TestApp::spawn().await;
+    let long = format!("{}@example.com", "a".repeat(10_000));
+    for (query, field) in [
+        (
+            "query($v: String!) { customerByEmail(email: $v) { id } }",
+            "customerByEmail",
+        ),
+        (
+            "query($v: String!) { customerByKey(customerKey: $v) { id } }",
+            "customerByKey",
+        ),
+        (
+            "query($v: String!) { userByEmail(email: $v) { id } }",
+            "userByEmail",
+        ),
+    ] {
+        let body = app.graphql(query, json!({"v": long})).await;
+        assert_eq!(data(&body)[field], Value::Null, "{body}");
+    }
+}
