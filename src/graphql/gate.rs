@@ -247,7 +247,14 @@ impl Extension for GateExtension {
         if let Some(RequestSpan(span)) = ctx.data_opt::<RequestSpan>() {
             span.record("operation", name);
         }
-        crate::metrics::record_operation(operation_name);
+        // A caller without a token (accepting an invitation) could name
+        // each request anew and mint metric dimensions at will: its
+        // operations are counted under one name.
+        if ctx.data_opt::<crate::auth::Principal>().is_some() {
+            crate::metrics::record_operation(operation_name);
+        } else {
+            crate::metrics::record_operation(Some(crate::metrics::WITHOUT_TOKEN));
+        }
         next.run(ctx, operation_name).await
     }
 }

@@ -80,6 +80,19 @@ pub fn sha256_hex(text: &str) -> String {
         })
 }
 
+/// Who asks for a document, as far as choosing it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// No token: only an anonymous operation (accepting an invitation) can
+    /// follow, and the persisted-query cache is out of its reach.
+    Anonymous,
+    /// A signed-in user.
+    User,
+    /// A platform admin: free of the trusted manifest unless
+    /// `TRUSTED_DOCUMENTS_ENFORCE_ADMINS` binds admins too.
+    Admin,
+}
+
 impl Documents {
     /// Documents with an optional trusted manifest and a cache of
     /// `cache_size` persisted queries.
@@ -96,21 +109,25 @@ impl Documents {
     }
 
     /// The text to run for what a caller asked, or why not.
-    pub fn resolve(&self, asked: Asked, is_admin: bool) -> Result<String, Refusal> {
+    pub fn resolve(&self, asked: Asked, who: Asker) -> Result<String, Refusal> {
         if asked.version.is_some_and(|v| v != PROTOCOL_VERSION) {
             return Err(Refusal::UnsupportedVersion);
         }
         let enforced = self
             .trusted
             .as_ref()
-            .filter(|_| !is_admin || self.enforce_admins);
+            .filter(|_| who != Asker::Admin || self.enforce_admins);
+        // A caller without a token neither fills the cache (evicting what
+        // signed-in clients rely on) nor reads it (learning what others
+        // ran): only the trusted manifest and the text it sends count.
+        let uses_cache = who != Asker::Anonymous;
         match (asked.query, asked.hash) {
             (None, None) => Err(Refusal::Missing),
             (None, Some(hash)) => {
                 if let Some(text) = self.trusted.as_ref().and_then(|t| t.by_key(&hash)) {
                     return Ok(text.to_owned());
                 }
-                if enforced.is_some() {
+                if enforced.is_some() || !uses_cache {
                     return Err(Refusal::NotFound);
                 }
                 self.cached(&hash).ok_or(Refusal::NotFound)
@@ -129,7 +146,7 @@ impl Documents {
                         Err(Refusal::NotTrusted)
                     };
                 }
-                if let Some(actual) = actual {
+                if let Some(actual) = actual.filter(|_| uses_cache) {
                     self.remember(actual, &query);
                 }
                 Ok(query)
@@ -250,20 +267,20 @@ mod tests {
         let docs = documents(None, false);
         let hash = sha256_hex(QUERY);
         assert_eq!(
-            docs.resolve(asked(None, Some(&hash)), false),
+            docs.resolve(asked(None, Some(&hash)), Asker::User),
             Err(Refusal::NotFound)
         );
         assert_eq!(
-            docs.resolve(asked(Some(QUERY), Some(&hash)), false)
+            docs.resolve(asked(Some(QUERY), Some(&hash)), Asker::User)
                 .unwrap(),
             QUERY
         );
         assert_eq!(
-            docs.resolve(asked(None, Some(&hash)), false).unwrap(),
+            docs.resolve(asked(None, Some(&hash)), Asker::User).unwrap(),
             QUERY
         );
         assert_eq!(
-            docs.resolve(asked(Some("{ x }"), Some(&hash)), false),
+            docs.resolve(asked(Some("{ x }"), Some(&hash)), Asker::User),
             Err(Refusal::HashMismatch)
         );
     }
@@ -274,11 +291,12 @@ mod tests {
         let big = format!("{{ __typename }}{}", " ".repeat(MAX_CACHED_DOCUMENT_BYTES));
         let hash = sha256_hex(&big);
         assert_eq!(
-            docs.resolve(asked(Some(&big), Some(&hash)), false).unwrap(),
+            docs.resolve(asked(Some(&big), Some(&hash)), Asker::User)
+                .unwrap(),
             big
         );
         assert_eq!(
-            docs.resolve(asked(None, Some(&hash)), false),
+            docs.resolve(asked(None, Some(&hash)), Asker::User),
             Err(Refusal::NotFound)
         );
     }
@@ -287,15 +305,15 @@ mod tests {
     fn the_cache_forgets_the_least_recently_used() {
         let docs = documents(None, false);
         for text in ["{ a }", "{ b }", "{ c }"] {
-            docs.resolve(asked(Some(text), Some(&sha256_hex(text))), false)
+            docs.resolve(asked(Some(text), Some(&sha256_hex(text))), Asker::User)
                 .unwrap();
         }
         assert_eq!(
-            docs.resolve(asked(None, Some(&sha256_hex("{ a }"))), false),
+            docs.resolve(asked(None, Some(&sha256_hex("{ a }"))), Asker::User),
             Err(Refusal::NotFound)
         );
         assert!(
-            docs.resolve(asked(None, Some(&sha256_hex("{ c }"))), false)
+            docs.resolve(asked(None, Some(&sha256_hex("{ c }"))), Asker::User)
                 .is_ok()
         );
     }
@@ -306,35 +324,63 @@ mod tests {
         let manifest = format!("{{\"{hash}\": \"{QUERY}\"}}");
         let docs = documents(Some(&manifest), false);
         assert_eq!(
-            docs.resolve(asked(None, Some(&hash)), false).unwrap(),
+            docs.resolve(asked(None, Some(&hash)), Asker::User).unwrap(),
             QUERY
         );
         assert_eq!(
-            docs.resolve(asked(Some(QUERY), None), false).unwrap(),
+            docs.resolve(asked(Some(QUERY), None), Asker::User).unwrap(),
             QUERY
         );
         assert_eq!(
-            docs.resolve(asked(Some("{ __typename }"), None), false),
+            docs.resolve(asked(Some("{ __typename }"), None), Asker::User),
             Err(Refusal::NotTrusted)
         );
         let other = sha256_hex("{ __typename }");
         assert_eq!(
-            docs.resolve(asked(Some("{ __typename }"), Some(&other)), false),
+            docs.resolve(asked(Some("{ __typename }"), Some(&other)), Asker::User),
             Err(Refusal::NotTrusted)
         );
         assert_eq!(
-            docs.resolve(asked(None, Some(&other)), false),
+            docs.resolve(asked(None, Some(&other)), Asker::User),
             Err(Refusal::NotFound)
         );
         // Admins keep free-form queries unless told otherwise.
         assert!(
-            docs.resolve(asked(Some("{ __typename }"), None), true)
+            docs.resolve(asked(Some("{ __typename }"), None), Asker::Admin)
                 .is_ok()
         );
         let strict = documents(Some(&manifest), true);
         assert_eq!(
-            strict.resolve(asked(Some("{ __typename }"), None), true),
+            strict.resolve(asked(Some("{ __typename }"), None), Asker::Admin),
             Err(Refusal::NotTrusted)
+        );
+    }
+
+    #[test]
+    fn callers_without_a_token_neither_fill_nor_read_the_cache() {
+        let docs = documents(None, false);
+        let hash = sha256_hex(QUERY);
+        // Sent by an anonymous caller: it runs, and is not remembered.
+        assert_eq!(
+            docs.resolve(asked(Some(QUERY), Some(&hash)), Asker::Anonymous)
+                .unwrap(),
+            QUERY
+        );
+        assert_eq!(
+            docs.resolve(asked(None, Some(&hash)), Asker::User),
+            Err(Refusal::NotFound)
+        );
+        // Remembered for a signed-in caller, it is still not found by hash
+        // for an anonymous one: the cache cannot be probed without a token.
+        docs.resolve(asked(Some(QUERY), Some(&hash)), Asker::User)
+            .unwrap();
+        assert_eq!(
+            docs.resolve(asked(None, Some(&hash)), Asker::Anonymous),
+            Err(Refusal::NotFound)
+        );
+        assert_eq!(
+            docs.resolve(asked(None, Some(&hash)), Asker::User).unwrap(),
+            QUERY
         );
     }
 
@@ -344,11 +390,11 @@ mod tests {
         let mut request = asked(Some(QUERY), Some(&sha256_hex(QUERY)));
         request.version = Some(2);
         assert_eq!(
-            docs.resolve(request, false),
+            docs.resolve(request, Asker::User),
             Err(Refusal::UnsupportedVersion)
         );
         assert_eq!(
-            docs.resolve(asked(None, None), false),
+            docs.resolve(asked(None, None), Asker::User),
             Err(Refusal::Missing)
         );
     }
@@ -359,7 +405,7 @@ mod tests {
         let manifest = format!("{{\"sha256:{hash}\": \"{QUERY}\"}}");
         let docs = documents(Some(&manifest), false);
         assert_eq!(
-            docs.resolve(asked(None, Some(&hash)), false).unwrap(),
+            docs.resolve(asked(None, Some(&hash)), Asker::User).unwrap(),
             QUERY
         );
     }

@@ -26,7 +26,7 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::documents::{Asked, Refusal};
+use super::documents::{Asked, Asker, Refusal};
 use super::graphiql;
 use super::negotiate::{Format, is_json_body, negotiate, wants_html};
 use crate::auth::AuthError;
@@ -129,8 +129,12 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Err(_) if principal.is_none() => return unauthorized(format, &AuthError::Missing),
         Err(message) => return bad_request(format, message),
     };
-    let is_admin = principal.as_ref().is_some_and(|p| p.is_admin);
-    let mut graphql_request = match admit(&state, incoming, is_admin, format) {
+    let asker = match &principal {
+        None => Asker::Anonymous,
+        Some(p) if p.is_admin => Asker::Admin,
+        Some(_) => Asker::User,
+    };
+    let mut graphql_request = match admit(&state, incoming, asker, format) {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
@@ -252,7 +256,12 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Ok(incoming) => incoming,
         Err(message) => return bad_request(format, message),
     };
-    let mut graphql_request = match admit(&state, incoming, principal.is_admin, format) {
+    let asker = if principal.is_admin {
+        Asker::Admin
+    } else {
+        Asker::User
+    };
+    let mut graphql_request = match admit(&state, incoming, asker, format) {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
@@ -279,7 +288,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
 fn admit(
     state: &AppState,
     incoming: Incoming,
-    is_admin: bool,
+    asker: Asker,
     format: Format,
 ) -> Result<async_graphql::Request, Box<Response>> {
     let request_error = |code: Code, message: &str| {
@@ -290,7 +299,7 @@ fn admit(
         };
         error_response(status, format, code, message)
     };
-    let query = state.documents.resolve(incoming.asked, is_admin).map_err(
+    let query = state.documents.resolve(incoming.asked, asker).map_err(
         |refusal| match refusal {
             Refusal::Missing => bad_request(format, "the request has no `query`"),
             Refusal::NotFound => {

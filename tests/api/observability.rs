@@ -45,8 +45,19 @@ async fn each_request_writes_one_emf_line_with_operation_latency_calls_and_error
     .await;
     app.post_graphql_as_request(None, "{ __typename }", json!({}), Some("metrics-401"))
         .await;
+    // Without a token, a caller's own operation names mint no dimensions.
+    app.post_graphql_as_request(
+        None,
+        "mutation Minted123 { acceptInvitation(token: \"x\", firstName: \"a\", lastName: \"b\", password: \"a long passphrase\") { userId } }",
+        json!({}),
+        Some("metrics-anonymous"),
+    )
+    .await;
     let all = lines(&captured);
-    assert_eq!(all.len(), 3, "{all:#?}");
+    assert_eq!(all.len(), 4, "{all:#?}");
+    let anonymous = line_for(&all, "metrics-anonymous");
+    assert_eq!(anonymous["Operation"], "WithoutToken", "{anonymous}");
+    assert_eq!(anonymous["Errors.FAILED_PRECONDITION"], 1, "{anonymous}");
 
     let ok = line_for(&all, "metrics-ok");
     assert_eq!(ok["Operation"], "ListTiers");
