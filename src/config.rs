@@ -54,6 +54,11 @@ pub struct Config {
     /// How long an invitation's accept token works (`INVITATION_TTL`, a
     /// duration such as `7d` or `12h`; default 7 days).
     pub invitation_ttl: std::time::Duration,
+    /// Longest one GraphQL request may take (`REQUEST_TIMEOUT_MS`, default
+    /// 10,000): past it the caller gets a retryable `SERVICE_UNAVAILABLE`
+    /// (HTTP 503), well before Lambda's own timeout (15 s in
+    /// `template.yaml`) would cut the invocation with a bare 502/504.
+    pub request_timeout: Duration,
     /// Days an audit event is kept before DynamoDB's time to live removes it
     /// (`AUDIT_RETENTION_DAYS`, default 400: a year and a bit, so a yearly
     /// review still finds last year's changes).
@@ -184,6 +189,9 @@ pub const MAX_JWT_LEEWAY_SECONDS: u64 = 300;
 /// parser overflows a worker's stack at about 2,000 levels.
 pub const MAX_GRAPHQL_NESTING: usize = 256;
 
+/// Default of [`Config::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Default of [`JwtConfig::jwks_max_age`].
 pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_hours(1);
 
@@ -298,6 +306,7 @@ impl Config {
                 .unwrap_or_else(|| "Switchboard".into()),
             account_secrets: AccountSecretsConfig::from_vars(vars)?,
             invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
+            request_timeout: env.millis("REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT)?,
             audit_retention_days: env.parse(
                 "AUDIT_RETENTION_DAYS",
                 crate::domain::audit::DEFAULT_RETENTION_DAYS,

@@ -46,8 +46,13 @@ pub(crate) fn error_response(
     message: &str,
 ) -> Response {
     crate::metrics::record_error(code.as_str());
+    let mut extensions = json!({"code": code.as_str()});
+    if code == Code::ServiceUnavailable {
+        // As on every such error: the one a client should simply retry.
+        extensions["retryable"] = Value::Bool(true);
+    }
     let body = json!({
-        "errors": [{"message": message, "extensions": {"code": code.as_str()}}]
+        "errors": [{"message": message, "extensions": extensions}]
     });
     json_response(status, format, &body)
 }
@@ -84,6 +89,37 @@ fn unauthorized_with(format: Format, message: &str) -> Response {
 
 fn bad_request(format: Format, message: &str) -> Response {
     error_response(StatusCode::BAD_REQUEST, format, Code::BadRequest, message)
+}
+
+/// Ends a GraphQL request that runs past [`AppState::request_timeout`]
+/// with a retryable `SERVICE_UNAVAILABLE` (503, `Retry-After: 1`). Each
+/// DynamoDB call is bounded on its own, but several in a row (retries
+/// included) could add up past Lambda's timeout, whose bare 502/504 a
+/// client cannot tell from a crash. Whatever was cut short is safe to
+/// retry: writes are single transactions, and the cascades resume.
+pub async fn within_deadline(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let format = negotiate(request.headers()).unwrap_or(Format::Json);
+    let Ok(response) = tokio::time::timeout(state.request_timeout, next.run(request)).await else {
+        tracing::warn!(
+            timeout_ms = state.request_timeout.as_millis(),
+            "request cut short by REQUEST_TIMEOUT_MS"
+        );
+        let mut response = error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format,
+            Code::ServiceUnavailable,
+            "the request took too long to answer; try again",
+        );
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
+    response
 }
 
 /// `POST /graphql` with a JSON body `{query, operationName?, variables?,

@@ -50,6 +50,8 @@ pub struct AppState {
     pub store: Store,
     /// Writes each request's metrics line (or nothing, when off).
     pub metrics: Emitter,
+    /// Longest one GraphQL request may take.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             )),
             cors_allowed_origins: config.cors_allowed_origins.clone().into(),
             store,
+            request_timeout: config.request_timeout,
             metrics: Emitter::new(
                 config.metrics_namespace.clone(),
                 if config.metrics_enabled {
@@ -88,7 +91,15 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/", get(graphiql::index))
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::post)
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    graphql::within_deadline,
+                )),
+        )
         .route(
             &format!("{}/{{file}}", graphiql::ASSET_PREFIX),
             get(graphiql::asset),

@@ -39,8 +39,11 @@ fn assert_generic(body: &Value, code: &str, leaks: &[&str]) {
 
 #[tokio::test]
 async fn an_unreachable_store_is_service_unavailable_without_details() {
+    // The gateway's own HTTP client: without one the SDK fails every
+    // call at once, and the test would pass without reaching the socket.
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version_latest()
+        .http_client(switchboard::store::http_client())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
@@ -142,10 +145,9 @@ async fn a_corrupt_item_is_an_internal_error_without_serde_text() {
     );
 }
 
-/// A DynamoDB endpoint that accepts connections and never answers: the
-/// configured timeouts, not the Lambda's own, must end the request.
-#[tokio::test]
-async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_the_timeouts() {
+/// A DynamoDB endpoint that accepts connections and never answers, and an
+/// app over it with these settings.
+async fn app_over_a_silent_store(vars: &[(&str, &str)]) -> (TestApp, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let held = tokio::spawn(async move {
@@ -154,11 +156,6 @@ async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_th
             connections.push(socket);
         }
     });
-    let vars = [
-        ("DYNAMODB_CONNECT_TIMEOUT_MS", "200"),
-        ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "300"),
-        ("DYNAMODB_OPERATION_TIMEOUT_MS", "1000"),
-    ];
     let mut env: std::collections::HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -171,14 +168,30 @@ async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_th
     let timeouts = switchboard::config::Config::from_vars(&env)
         .unwrap()
         .dynamodb_timeouts;
+    // The gateway's own HTTP client: without one the SDK fails every
+    // call at once, and the test would pass without reaching the socket.
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version_latest()
+        .http_client(switchboard::store::http_client())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .endpoint_url(format!("http://{address}"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
         .timeout_config(timeouts.sdk_config())
         .build();
-    let app = TestApp::over_store_with(Store::new(Client::from_conf(config), "silent"), &vars);
+    let app = TestApp::over_store_with(Store::new(Client::from_conf(config), "silent"), vars);
+    (app, held)
+}
+
+/// A DynamoDB endpoint that accepts connections and never answers: the
+/// configured timeouts, not the Lambda's own, must end the request.
+#[tokio::test]
+async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_the_timeouts() {
+    let (app, held) = app_over_a_silent_store(&[
+        ("DYNAMODB_CONNECT_TIMEOUT_MS", "200"),
+        ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "300"),
+        ("DYNAMODB_OPERATION_TIMEOUT_MS", "1000"),
+    ])
+    .await;
     // Without timeouts this would wait for ever; the bound here only keeps a
     // regression from hanging the suite.
     let body = tokio::time::timeout(Duration::from_mins(1), app.graphql(QUERY, id()))
@@ -188,6 +201,38 @@ async fn a_store_that_accepts_and_never_answers_is_service_unavailable_within_th
         &body,
         "SERVICE_UNAVAILABLE",
         &["silent", "timeout", "127.0.0.1"],
+    );
+    held.abort();
+}
+
+/// However long each DynamoDB call may take, the request as a whole ends
+/// at `REQUEST_TIMEOUT_MS` with a retryable 503, before Lambda's own
+/// timeout would cut it with a bare gateway error.
+#[tokio::test]
+async fn a_request_that_runs_past_its_deadline_is_a_retryable_503() {
+    let (app, held) = app_over_a_silent_store(&[
+        ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "60000"),
+        ("DYNAMODB_OPERATION_TIMEOUT_MS", "60000"),
+        ("REQUEST_TIMEOUT_MS", "300"),
+    ])
+    .await;
+    let reply = tokio::time::timeout(
+        Duration::from_secs(30),
+        app.post_graphql(Some(&app.admin_token()), QUERY, id()),
+    )
+    .await
+    .expect("the request must end at its deadline, not the store's timeouts");
+    assert_eq!(
+        reply.status,
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text()
+    );
+    assert_eq!(reply.headers["retry-after"], "1");
+    assert_generic(
+        &reply.json(),
+        "SERVICE_UNAVAILABLE",
+        &["silent", "127.0.0.1"],
     );
     held.abort();
 }
