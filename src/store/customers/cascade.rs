@@ -1,7 +1,10 @@
 //! Taking a customer apart: termination flags its accounts; deletion
 //! removes it with everything it owns, resumably.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -22,6 +25,9 @@ use crate::domain::customer::CustomerStatus;
 /// How often the deletion's last step is tried while the accounts index
 /// lags behind the customer's account count.
 const FINAL_ATTEMPTS: u32 = 6;
+/// How often one batch of account deletions is tried again after some of
+/// its accounts were found gone or moved to another tier.
+const DELETE_ROUNDS: u32 = 8;
 
 impl Customers {
     /// Flags every account of the customer inactive and disabled. Accounts
@@ -245,16 +251,29 @@ impl Customers {
         customer: &str,
         mut accounts: Vec<AccountRef>,
     ) -> Result<(), StoreError> {
-        while !accounts.is_empty() {
+        for _ in 0..DELETE_ROUNDS {
+            if accounts.is_empty() {
+                return Ok(());
+            }
             let mut items = Vec::with_capacity(accounts.len() * 3);
             let mut per_tier: Vec<(String, u32)> = Vec::new();
             for account in &accounts {
+                // On the tier it was read on: the index it was read from can
+                // lag a move to another tier, whose count must then fall.
                 let delete = Delete::builder()
                     .table_name(self.db.table.as_ref())
                     .set_key(Some(account.key.clone()))
-                    .condition_expression("attribute_exists(pk)")
-                    .build()
-                    .map_err(StoreError::internal)?;
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    );
+                let delete = match &account.tier {
+                    Some(tier) => delete
+                        .condition_expression("attribute_exists(pk) AND pricingTierId = :tier")
+                        .expression_attribute_values(":tier", s(tier.clone())),
+                    None => delete.condition_expression("attribute_exists(pk)"),
+                }
+                .build()
+                .map_err(StoreError::internal)?;
                 items.push(TransactWriteItem::builder().delete(delete).build());
                 if let Some(tier) = &account.tier {
                     match per_tier.iter_mut().find(|(t, _)| t == tier) {
@@ -281,22 +300,42 @@ impl Customers {
                 Ok(()) => return Ok(()),
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
-                    let before = accounts.len();
-                    let mut index = 0;
-                    accounts.retain(|_| {
-                        let gone = c.condition_failed(index);
-                        index += 1;
-                        !gone
-                    });
-                    if accounts.len() == before {
+                    // An account that failed its condition is gone (left
+                    // out), or on another tier than read (tried again on
+                    // that tier).
+                    let mut changed = false;
+                    let mut kept = Vec::with_capacity(accounts.len());
+                    for (index, mut account) in accounts.into_iter().enumerate() {
+                        if !c.condition_failed(index) {
+                            kept.push(account);
+                            continue;
+                        }
+                        changed = true;
+                        if let Some(now) = c.old_item(index) {
+                            account.tier = now
+                                .get("pricingTierId")
+                                .and_then(|v| v.as_s().ok())
+                                .cloned();
+                            kept.push(account);
+                        }
+                    }
+                    if !changed {
                         return Err(StoreError::internal(format!(
                             "deleting accounts: a tier's accountCount is below its accounts {per_tier:?}"
                         )));
                     }
+                    accounts = kept;
                 }
             }
         }
-        Ok(())
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Conflict {
+            field: None,
+            message: "the customer's accounts kept changing while it was deleted; try again"
+                .into(),
+        })
     }
 
     /// Transaction item that counts `count` accounts fewer on customer `id`.
