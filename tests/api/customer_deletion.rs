@@ -312,3 +312,54 @@ async fn an_account_the_index_has_not_shown_yet_is_never_orphaned() {
         .collect();
     assert!(left.is_empty(), "orphans: {left:#?}");
 }
+
+#[tokio::test]
+async fn an_account_of_a_customer_being_deleted_is_left_to_the_deletion() {
+    use crate::accounts::{create as create_account, customer, tier};
+    let app = TestApp::spawn().await;
+    tier(&app, "base", true).await;
+    let doomed = customer(&app).await;
+    let master = create_account(&app, &doomed, json!({})).await;
+    let master_id = master["account"]["id"].as_str().unwrap().to_owned();
+    let sub = create_account(
+        &app,
+        &doomed,
+        json!({"type": "SUB_ACCOUNT", "parentAccountId": master_id}),
+    )
+    .await;
+    let sub_id = sub["account"]["id"].as_str().unwrap().to_owned();
+    crate::accounts::set_status(&app, &doomed, "TERMINATED").await;
+    // Interrupted once the customer is marked for deletion.
+    let crashing = crashing_app(&app, "BatchWriteItem", 0).await;
+    let failed = crashing.graphql(DELETE, json!({"id": doomed})).await;
+    assert!(failed.get("errors").is_some(), "{failed}");
+    // Its accounts are the deletion's now: deleting one beside it is
+    // refused plainly, not half done (the cascade may already have removed
+    // a sub-account's master, whose count the sub-account's deletion would
+    // lower).
+    let beside = app
+        .graphql(
+            "mutation($id: ID!) { deleteAccount(id: $id) }",
+            json!({"id": sub_id}),
+        )
+        .await;
+    assert_eq!(error_code(&beside), "FAILED_PRECONDITION", "{beside}");
+    assert!(
+        beside["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("being deleted"),
+        "{beside}"
+    );
+    let done = app.graphql(DELETE, json!({"id": doomed})).await;
+    assert_eq!(data(&done)["deleteCustomer"], doomed.as_str());
+    for id in [&sub_id, &master_id] {
+        let read = app
+            .graphql(
+                "query($id: ID!) { account(id: $id) { id } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(data(&read)["account"], Value::Null);
+    }
+}

@@ -147,7 +147,10 @@ impl Accounts {
             .table_name(self.db.table.as_ref())
             .set_key(Some(key(keys::customer(customer_id))))
             .update_expression("SET accountCount = if_not_exists(accountCount, :one) - :one")
-            .condition_expression("attribute_exists(pk)")
+            // While the customer is being deleted its accounts are the
+            // cascade's: one deleted beside it could be a sub-account whose
+            // master the cascade already removed.
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleting)")
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(StoreError::internal)?;
@@ -587,6 +590,12 @@ impl Accounts {
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
                     let failed = failed(&parts, &c);
+                    if failed.contains(&Part::Customer) {
+                        return Err(StoreError::FailedPrecondition(
+                            "the account's customer is being deleted; its accounts go with it"
+                                .into(),
+                        ));
+                    }
                     if failed.iter().any(|p| *p != Part::Account) {
                         return Err(StoreError::internal(format!(
                             "account {id_s}: deleting failed on {failed:?}; its guard or counts are out of step"

@@ -333,8 +333,7 @@ impl Customers {
         }
         Err(StoreError::Conflict {
             field: None,
-            message: "the customer's accounts kept changing while it was deleted; try again"
-                .into(),
+            message: "the customer's accounts kept changing while it was deleted; try again".into(),
         })
     }
 
