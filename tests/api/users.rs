@@ -778,3 +778,41 @@ async fn a_user_deletion_interrupted_at_any_step_finishes_when_retried() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_interrupted_user_deletion_is_named_where_its_email_is_refused_and_can_be_finished() {
+    let app = TestApp::spawn().await;
+    let email = format!("gone-{}@example.com", Uuid::now_v7().simple());
+    let user = create_user(&app, &email, "Half", "Gone").await;
+    let id = id_of(&user);
+    // A crash after the user is marked, before its final transaction.
+    let crashing = crate::customers::crashing_app(&app, "TransactWriteItems", 0).await;
+    let failed = crashing.graphql(DELETE_USER, json!({"id": id})).await;
+    assert!(failed.get("errors").is_some(), "{failed}");
+    let lookup = app
+        .graphql(
+            "query($e: String!) { userByEmail(email: $e) { id } }",
+            json!({"e": email}),
+        )
+        .await;
+    assert_eq!(data(&lookup)["userByEmail"], Value::Null);
+    // Whoever wants the email learns which deletion to finish.
+    let again = app
+        .graphql(
+            CREATE_USER,
+            json!({"input": {"email": email.to_uppercase(), "firstName": "N", "lastName": "U", "password": "a long passphrase"}}),
+        )
+        .await;
+    assert_eq!(error_code(&again), "FAILED_PRECONDITION", "{again}");
+    let message = again["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("deleteUser(id: \"{id}\")")),
+        "{message}"
+    );
+    // A customer whose owner would be a new user with that email.
+    let customer = crate::customers::try_create(&app, json!({"email": email})).await;
+    assert_eq!(error_code(&customer), "FAILED_PRECONDITION", "{customer}");
+    // Finishing it frees the email.
+    data(&app.graphql(DELETE_USER, json!({"id": id})).await);
+    create_user(&app, &email, "New", "User").await;
+}

@@ -136,6 +136,9 @@ impl Customers {
                         base_taken = true;
                     }
                     if failed.contains(&Part::OwnerEmail) {
+                        if let Some(err) = users.held_by_interrupted_deletion(&owner.email).await? {
+                            return Err(err);
+                        }
                         existing_owner = users.id_by_email(&owner.email).await?;
                     } else if failed.contains(&Part::ExistingOwner) {
                         existing_owner = None;

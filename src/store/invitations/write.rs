@@ -403,6 +403,13 @@ impl Invitations {
                             message: "the invited user already belongs to the customer".into(),
                         });
                     }
+                    if existing.is_none()
+                        && let Some(err) = users
+                            .held_by_interrupted_deletion(&invitation.email)
+                            .await?
+                    {
+                        return Err(err);
+                    }
                     // The user with this email appeared, changed or went
                     // away meanwhile: read again.
                 }

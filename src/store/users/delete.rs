@@ -85,6 +85,30 @@ impl Users {
         }
     }
 
+    /// The refusal to give when `email` is still reserved by a user whose
+    /// deletion was interrupted (a crash or timeout after the mark): such a
+    /// user no longer resolves, so without its id in the message nobody
+    /// could finish the deletion and free the email. `None` when the email
+    /// is free or held by a live user.
+    pub(crate) async fn held_by_interrupted_deletion(
+        &self,
+        email: &str,
+    ) -> Result<Option<StoreError>, StoreError> {
+        let Some(holder) = unique::owner_of(&self.db, EMAIL_KIND, email).await? else {
+            return Ok(None);
+        };
+        let deleting = self
+            .get_item(holder)
+            .await?
+            .is_some_and(|item| item.deleting.is_some());
+        Ok(deleting.then(|| {
+            StoreError::FailedPrecondition(format!(
+                "the email `{email}` is still held by user {holder}, whose deletion was interrupted; \
+                 finish it with deleteUser(id: \"{holder}\") and try again"
+            ))
+        }))
+    }
+
     /// Undoes the deletion mark (the user turned out to own a customer).
     async fn unmark(&self, id: Uuid) -> Result<(), StoreError> {
         let id_s = id.to_string();

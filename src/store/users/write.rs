@@ -126,7 +126,12 @@ impl Users {
             Err(TxError::Cancelled(c)) if idempotency.is_some() && c.condition_failed(claim) => {
                 return Err(StoreError::IdempotencyKeyTaken);
             }
-            Err(TxError::Cancelled(_)) => return Err(email_taken(&user.email)),
+            Err(TxError::Cancelled(_)) => {
+                return Err(self
+                    .held_by_interrupted_deletion(&user.email)
+                    .await?
+                    .unwrap_or_else(|| email_taken(&user.email)));
+            }
         }
         self.get(id)
             .await?
@@ -198,7 +203,10 @@ impl Users {
                 Err(TxError::Store(err)) => return Err(err),
                 Err(TxError::Cancelled(c)) => {
                     if claim_index.is_some_and(|i| c.condition_failed(i)) {
-                        return Err(email_taken(&new.email));
+                        return Err(self
+                            .held_by_interrupted_deletion(&new.email)
+                            .await?
+                            .unwrap_or_else(|| email_taken(&new.email)));
                     }
                     if expected_version.is_some() && c.condition_failed(0) {
                         return Err(StoreError::Conflict {
