@@ -349,9 +349,7 @@ impl JwtConfig {
             jwks_url,
             issuer: env.optional("JWT_ISSUER"),
             audience: env.optional("JWT_AUDIENCE"),
-            user_claim: env
-                .optional("JWT_USER_CLAIM")
-                .unwrap_or_else(|| "sub".into()),
+            user_claim: user_claim(env.optional("JWT_USER_CLAIM"))?,
             leeway_seconds: env.within("JWT_LEEWAY_SECONDS", 30, 0..=MAX_JWT_LEEWAY_SECONDS)?,
             jwks_max_age: env.duration("JWT_JWKS_MAX_AGE", DEFAULT_JWKS_MAX_AGE)?,
         })
@@ -373,6 +371,33 @@ impl JwtConfig {
             .as_ref()
             .map_or(&[][..], |secret| secret.expose_secret().as_bytes())
     }
+}
+
+/// `JWT_USER_CLAIM`, default `sub`. Claims the verifier reads for itself
+/// (audience, token use, groups) cannot name a user: every caller who is
+/// no admin would be refused, so such a setting is an error at start-up.
+fn user_claim(raw: Option<String>) -> Result<String, ConfigError> {
+    const RESERVED: &[&str] = &[
+        "aud",
+        "client_id",
+        "token_use",
+        "roles",
+        "cognito:groups",
+        "exp",
+        "nbf",
+        "iat",
+        "iss",
+    ];
+    let claim = raw.unwrap_or_else(|| "sub".into());
+    if RESERVED.contains(&claim.as_str()) {
+        return Err(ConfigError {
+            variable: "JWT_USER_CLAIM",
+            problem: format!(
+                "`{claim}` is checked by the verifier itself and holds no user id; name the claim that does (default `sub`)"
+            ),
+        });
+    }
+    Ok(claim)
 }
 
 /// The key set must come over https, or plain http from this machine
@@ -710,6 +735,9 @@ mod tests {
             "{problem}"
         );
         refused("JWT_JWKS_MAX_AGE", "0s");
+        // A claim the verifier consumes itself never holds a user id.
+        refused("JWT_USER_CLAIM", "client_id");
+        refused("JWT_USER_CLAIM", "cognito:groups");
         // Keys fetched in clear text from elsewhere could be swapped.
         let problem = refused("JWT_JWKS_URL", "http://idp.example.com/jwks.json");
         assert!(problem.contains("must use https"), "{problem}");

@@ -101,7 +101,10 @@ async fn run(cli: Cli, on_lambda: bool) -> ExitCode {
             } else {
                 let (host, port) = match command {
                     Some(Command::Serve { host, port }) => (host, port),
-                    _ => (IpAddr::from([127, 0, 0, 1]), port_from_env()),
+                    _ => match port_from_env() {
+                        Ok(port) => (IpAddr::from([127, 0, 0, 1]), port),
+                        Err(err) => return fail(err),
+                    },
                 };
                 app::serve(state, SocketAddr::new(host, port))
                     .await
@@ -171,9 +174,14 @@ fn with_dev_hint(err: &ConfigError) -> String {
     }
 }
 
-fn port_from_env() -> u16 {
-    std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000)
+/// `PORT`, or 3000 when unset; a value that is no port number is an error
+/// (as `serve --port` treats it), not a quiet fall-back to 3000.
+fn port_from_env() -> Result<u16, String> {
+    match std::env::var("PORT") {
+        Err(_) => Ok(3000),
+        Ok(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| format!("PORT: `{raw}` is not a port number (1-65535)")),
+    }
 }

@@ -63,6 +63,19 @@ fn start_up_fails_fast_naming_a_missing_or_malformed_variable() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{variable}: {stderr}");
     }
+    // Started without a command, a PORT that is no port number is an
+    // error too, not a quiet start on 3000.
+    let output = switchboard()
+        .env("TABLE_NAME", unique_table())
+        .env("PORT", "80a")
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "PORT=80a started");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("PORT: `80a` is not a port number"),
+        "{stderr}"
+    );
 }
 
 #[test]
