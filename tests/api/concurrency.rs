@@ -174,6 +174,37 @@ async fn thirty_two_concurrent_owner_transfers_leave_exactly_one_owner() {
         RACERS + 1,
         "everyone is still a member"
     );
+    // The owners' counts on the users followed every transfer: deleting
+    // everyone at once removes all but the one owner, which is refused.
+    let everyone: Vec<String> = std::iter::once(first_owner)
+        .chain(members.iter().copied())
+        .map(|u| u.to_string())
+        .collect();
+    // As a client would, a caller tries again after an honest CONFLICT.
+    let app = &app;
+    let deletions = futures::future::join_all(everyone.iter().map(|user| async move {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let body = app
+                .graphql(
+                    "mutation($id: ID!) { deleteUser(id: $id) }",
+                    json!({"id": user}),
+                )
+                .await;
+            if tries == 5 || body.get("errors").is_none() || error_code(&body) != "CONFLICT" {
+                return body;
+            }
+        }
+    }))
+    .await;
+    for (user, body) in everyone.iter().zip(&deletions) {
+        if user == owners[0] {
+            assert_eq!(error_code(body), "FAILED_PRECONDITION", "{body}");
+        } else {
+            data(body);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

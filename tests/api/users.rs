@@ -816,3 +816,69 @@ async fn an_interrupted_user_deletion_is_named_where_its_email_is_refused_and_ca
     data(&app.graphql(DELETE_USER, json!({"id": id})).await);
     create_user(&app, &email, "New", "User").await;
 }
+
+/// Takes a membership out of the user-to-customers index, as real
+/// DynamoDB shows it for a moment after it is written.
+async fn hide_from_index(app: &TestApp, customer: Uuid, user: Uuid) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    switchboard::store::client_from_env()
+        .await
+        .update_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("CUSTOMER#{customer}")))
+        .key("sk", AttributeValue::S(format!("MEMBER#{user}")))
+        .update_expression("REMOVE gsi1pk, gsi1sk")
+        .condition_expression("attribute_exists(pk)")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_owner_is_never_deleted_even_before_the_index_shows_its_ownership() {
+    let app = TestApp::spawn().await;
+    let (first, owner) = create_customer(&app, json!({})).await;
+    hide_from_index(&app, first, owner).await;
+    let refused = app
+        .graphql(DELETE_USER, json!({"id": owner.to_string()}))
+        .await;
+    assert_eq!(error_code(&refused), "FAILED_PRECONDITION", "{refused}");
+    // Refused whole: the user still resolves and still owns the customer.
+    let members = app
+        .graphql(
+            "query($id: ID!) { customer(id: $id) { owner { id } } }",
+            json!({"id": first.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        data(&members)["customer"]["owner"]["id"],
+        owner.to_string(),
+        "{members}"
+    );
+    let user = app
+        .graphql(
+            "query($id: ID!) { user(id: $id) { id } }",
+            json!({"id": owner.to_string()}),
+        )
+        .await;
+    assert_eq!(data(&user)["user"]["id"], owner.to_string());
+    // Once the ownership moves away, the count follows and the user goes.
+    let other = create_user(
+        &app,
+        &format!("next-{}@example.com", Uuid::now_v7().simple()),
+        "N",
+        "O",
+    )
+    .await;
+    data(
+        &app.graphql(
+            ADD,
+            json!({"c": first.to_string(), "u": id_of(&other), "p": [], "o": true}),
+        )
+        .await,
+    );
+    data(
+        &app.graphql(DELETE_USER, json!({"id": owner.to_string()}))
+            .await,
+    );
+}

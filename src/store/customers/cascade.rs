@@ -14,7 +14,7 @@ use super::super::invitations::Invitations;
 use super::super::memberships::Memberships;
 use super::super::transaction::{TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
-use super::super::{StoreError, audit, batch, keys, unique};
+use super::super::{StoreError, Users, audit, batch, keys, unique};
 use super::{
     ACCOUNTS_PER_TRANSACTION, AccountRef, CustomerItem, Customers, DELETE_PAGE, FILTER_INDEX_KEYS,
     condition_failed, not_found,
@@ -122,6 +122,8 @@ impl Customers {
         // The last step is conditioned on the customer's account count being
         // zero: an account the index has not shown yet fails it, and the
         // accounts are read again.
+        let owner = Uuid::parse_str(&item.owner_user_id).map_err(StoreError::internal)?;
+        let mut owner_gone = false;
         for attempt in 0..FINAL_ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt).await;
@@ -161,14 +163,21 @@ impl Customers {
             for (kind, value) in item.guarded_values() {
                 items.push(unique::release(&self.db, kind, &value, &id_s)?);
             }
+            // The owner owns one customer fewer (unless its user item is
+            // gone, from before owners' counts were kept).
+            let owner_at = items.len();
+            if !owner_gone {
+                items.push(Users::owner_lost(&self.db, owner)?);
+            }
             match transact(&self.db, items).await {
                 Ok(()) => return Ok(()),
                 Err(TxError::Store(err)) => return Err(err),
-                Err(TxError::Cancelled(_)) => match self.get_item(&id_s).await? {
+                Err(TxError::Cancelled(c)) => match self.get_item(&id_s).await? {
                     // A concurrent call finished the deletion first: done.
                     None => return Ok(()),
                     // Accounts remain that the index did not show: again.
                     Some(current) if current.account_count.unwrap_or(0) > 0 => {}
+                    Some(_) if !owner_gone && c.condition_failed(owner_at) => owner_gone = true,
                     Some(_) => {
                         return Err(StoreError::internal(format!(
                             "customer {id_s}: the final delete of the item and its guards failed its conditions"

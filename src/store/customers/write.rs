@@ -163,10 +163,10 @@ impl Customers {
         parts: &mut Vec<Part>,
     ) -> Result<(), StoreError> {
         if existing {
-            items.push(Users::exists_check(&self.db, owner_id)?);
+            items.push(Users::owner_gained(&self.db, owner_id, None)?);
             parts.push(Part::ExistingOwner);
         } else {
-            let user_items = Users::create_items(&self.db, owner_id, owner)?;
+            let user_items = Users::create_items_owning(&self.db, owner_id, owner, 1)?;
             parts.extend([Part::NewOwner, Part::OwnerEmail]);
             parts.extend(std::iter::repeat_n(
                 Part::SearchTerm,

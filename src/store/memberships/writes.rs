@@ -74,9 +74,14 @@ impl Memberships {
             } else {
                 MemberRole::Member
             };
+            let user_check = if owner {
+                Users::owner_gained(&self.db, user_id, Some(&user.email))?
+            } else {
+                Users::email_check(&self.db, user_id, &user.email)?
+            };
             let mut items = vec![
                 open_customer_item(&self.db, &cid, &user.email, owner_change)?,
-                Users::email_check(&self.db, user_id, &user.email)?,
+                user_check,
                 put_with(&self.db, &cid, &uid, role, permissions)?,
             ];
             if owner {
@@ -88,6 +93,7 @@ impl Memberships {
                     MemberRole::Member,
                     None,
                 )?);
+                items.push(Users::owner_lost(&self.db, customer.owner_user_id)?);
             }
             items.push(audit::record(
                 &self.db,
@@ -196,7 +202,8 @@ impl Memberships {
                             MemberRole::Owner,
                             permissions,
                         )?,
-                        Users::exists_check(&self.db, user_id)?,
+                        Users::owner_gained(&self.db, user_id, None)?,
+                        Users::owner_lost(&self.db, old_owner)?,
                     ]
                 }
                 _ => {

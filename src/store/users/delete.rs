@@ -26,7 +26,9 @@ impl Users {
             return Err(not_found(id));
         };
         let owned = memberships.customers_of(id).await?;
-        if owned.iter().any(|(_, role)| *role == MemberRole::Owner) {
+        if item.owned_count.unwrap_or(0) > 0
+            || owned.iter().any(|(_, role)| *role == MemberRole::Owner)
+        {
             return Err(owner_refusal());
         }
         let id_s = id.to_string();
@@ -59,11 +61,17 @@ impl Users {
                 Err(err) => return Err(err),
             }
         }
+        // Owning no customer, by the count the ownership transactions keep
+        // on the user itself: the memberships index read above can lag an
+        // ownership committed just before the mark.
         let delete = Delete::builder()
             .table_name(self.db.table.as_ref())
             .set_key(Some(key(keys::user(&id_s))))
-            .condition_expression("deleting = :true")
+            .condition_expression(
+                "deleting = :true AND (attribute_not_exists(ownedCount) OR ownedCount <= :zero)",
+            )
             .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .build()
             .map_err(StoreError::internal)?;
         let mut items = vec![
@@ -77,11 +85,18 @@ impl Users {
         match transact(&self.db, items).await {
             Ok(()) => Ok(()),
             Err(TxError::Store(err)) => Err(err),
-            // A concurrent call finished the deletion first: done.
-            Err(TxError::Cancelled(_)) if self.get_item(id).await?.is_none() => Ok(()),
-            Err(TxError::Cancelled(_)) => Err(StoreError::internal(format!(
-                "user {id_s}: the final delete of the item and its guard failed its conditions"
-            ))),
+            Err(TxError::Cancelled(_)) => match self.get_item(id).await? {
+                // A concurrent call finished the deletion first: done.
+                None => Ok(()),
+                // It became an owner just before the mark.
+                Some(now) if now.owned_count.unwrap_or(0) > 0 => {
+                    self.unmark(id).await?;
+                    Err(owner_refusal())
+                }
+                Some(_) => Err(StoreError::internal(format!(
+                    "user {id_s}: the final delete of the item and its guard failed its conditions"
+                ))),
+            },
         }
     }
 

@@ -68,6 +68,11 @@ struct UserItem {
     last_login_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deleting: Option<bool>,
+    /// How many customers the user owns, moved in the same transactions as
+    /// each customer's `ownerUserId`: the user's deletion is conditioned on
+    /// it, since the index of its memberships can lag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owned_count: Option<i64>,
     created_at: String,
     updated_at: String,
     version: u64,

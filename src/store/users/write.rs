@@ -28,6 +28,17 @@ impl Users {
         id: Uuid,
         user: &NewUser,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        Self::create_items_owning(db, id, user, 0)
+    }
+
+    /// [`Self::create_items`] for a user created as the owner of `owned`
+    /// customers (the one being created with it).
+    pub(crate) fn create_items_owning(
+        db: &Db,
+        id: Uuid,
+        user: &NewUser,
+        owned: i64,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let id_s = id.to_string();
         let (pk, sk) = keys::user(&id_s);
         let now = timestamp(Utc::now());
@@ -48,6 +59,7 @@ impl Users {
             status,
             last_login_at: None,
             deleting: None,
+            owned_count: (owned > 0).then_some(owned),
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -68,16 +80,46 @@ impl Users {
         Ok(items)
     }
 
-    /// Transaction item that requires user `id` to exist and not be in
-    /// deletion.
-    pub(crate) fn exists_check(db: &Db, id: Uuid) -> Result<TransactWriteItem, StoreError> {
-        let check = ConditionCheck::builder()
+    /// Transaction item: user `id` becomes the owner of one more customer.
+    /// Requires it to exist, not be in deletion and, given `email`, still
+    /// have it (the one a rule was checked against).
+    pub(crate) fn owner_gained(
+        db: &Db,
+        id: Uuid,
+        email: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
             .table_name(db.table.as_ref())
             .set_key(Some(key(keys::user(&id.to_string()))))
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleting)")
+            .update_expression("SET ownedCount = if_not_exists(ownedCount, :zero) + :one")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        let update = match email {
+            Some(email) => update
+                .condition_expression(
+                    "attribute_exists(pk) AND attribute_not_exists(deleting) AND email = :email",
+                )
+                .expression_attribute_values(":email", s(email)),
+            None => update
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleting)"),
+        }
+        .build()
+        .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Transaction item: user `id` owns one customer fewer. A count from
+    /// before counts were kept is taken as this one customer.
+    pub(crate) fn owner_lost(db: &Db, id: Uuid) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(db.table.as_ref())
+            .set_key(Some(key(keys::user(&id.to_string()))))
+            .update_expression("SET ownedCount = if_not_exists(ownedCount, :one) - :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
             .build()
             .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Transaction item that requires user `id` to exist, not be in
