@@ -116,15 +116,17 @@ impl Jwks {
     /// The key for `kid`, refetching the set first when it is unknown and
     /// the rate limit allows.
     pub async fn key(&self, kid: &str) -> Option<VerificationKey> {
-        if Instant::now() >= *self.renew_at.read().await {
-            let mut last = self.last_refetch.lock().await;
-            // Another request may have renewed it while this one waited.
-            if Instant::now() >= *self.renew_at.read().await {
-                // Counts as the interval's refetch: the set is as new as it
-                // gets, and a withdrawn kid must not buy another fetch.
-                *last = Some(Instant::now());
-                self.fetch_and_store().await;
-            }
+        // One request renews a set past its age; the others meanwhile go on
+        // with the keys known (`try_lock`), rather than all waiting up to
+        // FETCH_TIMEOUT on a provider that may be down.
+        if Instant::now() >= *self.renew_at.read().await
+            && let Ok(mut last) = self.last_refetch.try_lock()
+            && Instant::now() >= *self.renew_at.read().await
+        {
+            // Counts as the interval's refetch: the set is as new as it
+            // gets, and a withdrawn kid must not buy another fetch.
+            *last = Some(Instant::now());
+            self.fetch_and_store().await;
         }
         if let Some(key) = self.keys.read().await.get(kid) {
             return Some(key.clone());

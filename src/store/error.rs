@@ -92,7 +92,9 @@ pub(crate) fn ensure_version(
     }
 }
 
-/// Error codes DynamoDB uses for throttling and transient server faults.
+/// Error codes DynamoDB uses for throttling and transient server faults,
+/// and for a plain write that met an item a transaction holds at that
+/// moment (`TransactionConflictException`): each passes if tried again.
 const TRANSIENT_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -100,6 +102,7 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalServerError",
     "ServiceUnavailable",
     "LimitExceededException",
+    "TransactionConflictException",
 ];
 
 /// Classifies an SDK error as unavailable (transient) or internal.

@@ -91,6 +91,9 @@ async fn throttling_is_service_unavailable() {
         (400, "ThrottlingException"),
         (400, "RequestLimitExceeded"),
         (500, "InternalServerError"),
+        // Not throttling, but as transient: a plain write that met an item
+        // a transaction held at that moment.
+        (400, "TransactionConflictException"),
     ] {
         let client = failing_client(
             status,

@@ -882,3 +882,42 @@ async fn an_owner_is_never_deleted_even_before_the_index_shows_its_ownership() {
             .await,
     );
 }
+
+#[tokio::test]
+async fn ownership_moves_on_from_an_owner_whose_user_item_is_gone() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    // The state a deletion from before owners were counted could leave:
+    // the customer's owner has no user item.
+    switchboard::store::client_from_env()
+        .await
+        .delete_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("USER#{owner}")))
+        .key("sk", AttributeValue::S("USER".into()))
+        .send()
+        .await
+        .unwrap();
+    let heir = create_user(
+        &app,
+        &format!("heir-{}@example.com", Uuid::now_v7().simple()),
+        "H",
+        "E",
+    )
+    .await;
+    let moved = app
+        .graphql(
+            ADD,
+            json!({"c": customer.to_string(), "u": id_of(&heir), "p": [], "o": true}),
+        )
+        .await;
+    data(&moved);
+    let now = app
+        .graphql(
+            "query($id: ID!) { customer(id: $id) { owner { id } } }",
+            json!({"id": customer.to_string()}),
+        )
+        .await;
+    assert_eq!(data(&now)["customer"]["owner"]["id"], id_of(&heir));
+}

@@ -63,7 +63,7 @@ pub async fn hash_password(password: Password) -> Result<String, ApiError> {
     static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
         tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
     });
-    let _permit = tokio::time::timeout(HASH_QUEUE_WAIT, HASHING.acquire())
+    let permit = tokio::time::timeout(HASH_QUEUE_WAIT, HASHING.acquire())
         .await
         .map_err(|_| {
             ApiError::new(
@@ -72,10 +72,16 @@ pub async fn hash_password(password: Password) -> Result<String, ApiError> {
             )
         })?
         .map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    // The permit goes with the hash, not the request: a request dropped
+    // mid-hash (its deadline passed) leaves the hash running, which still
+    // holds its core.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        password.hash()
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
 /// Longest a password hash waits for a free core.

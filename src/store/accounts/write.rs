@@ -2,15 +2,17 @@
 //! guard, its tier's count, its customer's status and its master's
 //! sub-account count, so none of those can drift apart.
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::super::codec::{key, n, s, timestamp, to_item};
-use super::super::error::ensure_version;
+use super::super::codec::{from_item, key, n, s, timestamp, to_item};
+use super::super::error::{ensure_version, from_sdk};
 use super::super::idempotency::IdempotencyKey;
 use super::super::transaction::{Cancelled, TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
@@ -20,6 +22,7 @@ use crate::domain::InvalidInput;
 use crate::domain::account::{Account, AccountProfile, AccountType, NewAccount};
 use crate::domain::audit::{Change, EntityType};
 use crate::domain::credentials::generate_auth_id;
+use crate::domain::customer::CustomerStatus;
 
 /// Attempts at a write that may collide (a generated `authId`, an
 /// optimistic read) before giving up with `CONFLICT`.
@@ -96,6 +99,12 @@ fn too_much_contention() -> StoreError {
         field: None,
         message: "the account was being changed concurrently; try again".into(),
     }
+}
+
+/// Whether an `UpdateItem` failed only because its condition did not hold.
+fn condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
 }
 
 impl Accounts {
@@ -482,55 +491,60 @@ impl Accounts {
     }
 
     /// Records a successful credential check of `account` (as read with
-    /// its secret's `hash`). One transaction: the account's update is
-    /// conditioned on the secret, `enabled` and `isActive` being as
-    /// checked, so a rotation or a deactivation that lands in between
-    /// wins; and a check on the customer refuses the login once it is
-    /// TERMINATED, whether or not the sweep that flags its accounts
-    /// inactive has reached this one yet (it runs after the status
-    /// change, and a crash or index lag can leave it unfinished). `None`
-    /// when either refuses. `lastLogin` is bookkeeping, not a change an
-    /// editor could overwrite, so the version stays.
+    /// its secret's `hash`). The stamp is conditioned on the secret,
+    /// `enabled` and `isActive` being as checked, so a rotation or a
+    /// deactivation that lands in between wins. Beside it, in parallel (one
+    /// round trip), a consistent read of the customer refuses the login
+    /// once it is TERMINATED (or gone), whether or not the sweep that flags
+    /// its accounts inactive has reached this one yet: it runs after the
+    /// status change, and a crash or index lag can leave it unfinished.
+    /// Not a transaction: a `ConditionCheck` would make every login a
+    /// transaction on the customer item, so that simultaneous logins of
+    /// one customer's accounts, and every write to the customer, would
+    /// collide. `None` when refused. `lastLogin` is bookkeeping, not a
+    /// change an editor could overwrite, so the version stays.
     pub async fn record_login(
         &self,
         account: &Account,
         hash: &str,
     ) -> Result<Option<Account>, StoreError> {
-        let now = Utc::now();
-        let update = Update::builder()
+        let stamp = self
+            .db
+            .client
+            .update_item()
             .table_name(self.db.table.as_ref())
             .set_key(Some(key(keys::account(&account.id.to_string()))))
             .update_expression("SET lastLogin = :now")
             .condition_expression("authSecretHash = :hash AND enabled = :true AND isActive = :true")
-            .expression_attribute_values(":now", s(timestamp(now)))
+            .expression_attribute_values(":now", s(timestamp(Utc::now())))
             .expression_attribute_values(":hash", s(hash))
             .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .build()
-            .map_err(StoreError::internal)?;
-        let customer_live = ConditionCheck::builder()
+            .return_values(ReturnValue::AllNew)
+            .send();
+        let customer = self
+            .db
+            .client
+            .get_item()
             .table_name(self.db.table.as_ref())
             .set_key(Some(key(keys::customer(&account.customer_id.to_string()))))
-            .condition_expression("attribute_exists(pk) AND #status <> :terminated")
+            .projection_expression("#status")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(
-                ":terminated",
-                s(crate::domain::customer::CustomerStatus::Terminated.as_str()),
-            )
-            .build()
-            .map_err(StoreError::internal)?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder()
-                .condition_check(customer_live)
-                .build(),
-        ];
-        match transact(&self.db, items).await {
-            Ok(()) => Ok(Some(Account {
-                last_login: Some(now),
-                ..account.clone()
-            })),
-            Err(TxError::Cancelled(_)) => Ok(None),
-            Err(TxError::Store(err)) => Err(err),
+            .consistent_read(true)
+            .send();
+        let (stamped, customer) = tokio::join!(stamp, customer);
+        let terminated = customer.map_err(from_sdk)?.item.is_none_or(|item| {
+            item.get("status")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(CustomerStatus::Terminated.as_str())
+        });
+        match stamped {
+            Ok(_) if terminated => Ok(None),
+            Ok(output) => Ok(Some(
+                from_item::<AccountItem>(output.attributes.unwrap_or_default())?.into_domain()?,
+            )),
+            Err(err) if condition_failed(&err) => Ok(None),
+            Err(err) => Err(from_sdk(err)),
         }
     }
 

@@ -163,8 +163,8 @@ impl Customers {
             for (kind, value) in item.guarded_values() {
                 items.push(unique::release(&self.db, kind, &value, &id_s)?);
             }
-            // The owner owns one customer fewer (unless its user item is
-            // gone, from before owners' counts were kept).
+            // The owner owns one customer fewer (unless there is nothing to
+            // lower: see `Users::owner_lost`).
             let owner_at = items.len();
             if !owner_gone {
                 items.push(Users::owner_lost(&self.db, owner)?);

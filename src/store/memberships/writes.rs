@@ -27,6 +27,12 @@ use crate::store::transaction::{TxError, backoff, transact};
 use crate::store::users::Users;
 use crate::store::{StoreError, audit, batch, keys};
 
+/// Where the previous owner's `Users::owner_lost` stands in an ownership
+/// move's transaction, in `add_member` (after the customer, the new
+/// owner, the membership and the previous owner's role) and in
+/// `update_member` (after the customer, both roles and the new owner).
+const OLD_OWNER_COUNT: usize = 4;
+
 impl Memberships {
     /// Adds user `user_id` to customer `customer_id` as a member without
     /// permissions, as the system rather than a caller (for seeding; see
@@ -53,6 +59,9 @@ impl Memberships {
         change: &Change,
     ) -> Result<Membership, StoreError> {
         let (cid, uid) = (customer_id.to_string(), user_id.to_string());
+        // The previous owner whose count was found to have nothing to lower
+        // (see `Users::owner_lost`); only while it is still the owner read.
+        let mut nothing_to_lower: Option<Uuid> = None;
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt).await;
@@ -93,7 +102,9 @@ impl Memberships {
                     MemberRole::Member,
                     None,
                 )?);
-                items.push(Users::owner_lost(&self.db, customer.owner_user_id)?);
+                if nothing_to_lower != Some(customer.owner_user_id) {
+                    items.push(Users::owner_lost(&self.db, customer.owner_user_id)?);
+                }
             }
             items.push(audit::record(
                 &self.db,
@@ -129,6 +140,15 @@ impl Memberships {
                     {
                         return Err(err);
                     }
+                    // The previous owner's count alone failed (the customer's
+                    // own condition held, so the owner read is current).
+                    if owner
+                        && nothing_to_lower != Some(customer.owner_user_id)
+                        && !c.condition_failed(0)
+                        && c.condition_failed(OLD_OWNER_COUNT)
+                    {
+                        nothing_to_lower = Some(customer.owner_user_id);
+                    }
                     // The owner, the user's email or a role changed
                     // meanwhile: read again.
                 }
@@ -150,6 +170,9 @@ impl Memberships {
         owner: Option<bool>,
         change: &Change,
     ) -> Result<Membership, StoreError> {
+        // The previous owner whose count was found to have nothing to lower
+        // (see `Users::owner_lost`); only while it is still the owner read.
+        let mut nothing_to_lower: Option<Uuid> = None;
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt).await;
@@ -167,45 +190,13 @@ impl Memberships {
                             .into(),
                     ));
                 }
-                (Some(true), false) => {
-                    let old_owner = customer.owner_user_id;
-                    let update = Update::builder()
-                        .table_name(self.db.table.as_ref())
-                        .set_key(Some(key(keys::customer(&customer_id.to_string()))))
-                        .update_expression(
-                            "SET ownerUserId = :new, updatedAt = :now, version = version + :one",
-                        )
-                        .condition_expression(
-                            "attribute_exists(pk) AND attribute_not_exists(deleting) AND ownerUserId = :old",
-                        )
-                        .expression_attribute_values(":new", s(user_id.to_string()))
-                        .expression_attribute_values(":old", s(old_owner.to_string()))
-                        .expression_attribute_values(":now", s(timestamp(Utc::now())))
-                        .expression_attribute_values(":one", n(1))
-                        .build()
-                        .map_err(StoreError::internal)?;
-                    vec![
-                        TransactWriteItem::builder().update(update).build(),
-                        role_update(
-                            &self.db,
-                            customer_id,
-                            old_owner,
-                            MemberRole::Owner,
-                            MemberRole::Member,
-                            None,
-                        )?,
-                        role_update(
-                            &self.db,
-                            customer_id,
-                            user_id,
-                            MemberRole::Member,
-                            MemberRole::Owner,
-                            permissions,
-                        )?,
-                        Users::owner_gained(&self.db, user_id, None)?,
-                        Users::owner_lost(&self.db, old_owner)?,
-                    ]
-                }
+                (Some(true), false) => self.transfer_items(
+                    customer_id,
+                    customer.owner_user_id,
+                    user_id,
+                    permissions,
+                    nothing_to_lower == Some(customer.owner_user_id),
+                )?,
                 _ => {
                     let Some(permissions) = permissions else {
                         return Ok(current);
@@ -240,12 +231,72 @@ impl Memberships {
                     if transfer && c.condition_failed(3) {
                         return Err(user_not_found(user_id));
                     }
+                    // The previous owner's count alone failed (the customer's
+                    // own condition held, so the owner read is current).
+                    if transfer
+                        && nothing_to_lower != Some(customer.owner_user_id)
+                        && !c.condition_failed(0)
+                        && c.condition_failed(OLD_OWNER_COUNT)
+                    {
+                        nothing_to_lower = Some(customer.owner_user_id);
+                    }
                     // Someone else moved the ownership or removed the
                     // member: read again.
                 }
             }
         }
         Err(too_much_contention())
+    }
+
+    /// The items of an ownership transfer from `old_owner` to member
+    /// `user_id`, in the order `update_member` reads failures by: the
+    /// customer's `ownerUserId`, both roles, the new owner's count, and
+    /// (unless `keep_old_count`) the previous owner's.
+    fn transfer_items(
+        &self,
+        customer_id: Uuid,
+        old_owner: Uuid,
+        user_id: Uuid,
+        permissions: Option<&[Permission]>,
+        keep_old_count: bool,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&customer_id.to_string()))))
+            .update_expression("SET ownerUserId = :new, updatedAt = :now, version = version + :one")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(deleting) AND ownerUserId = :old",
+            )
+            .expression_attribute_values(":new", s(user_id.to_string()))
+            .expression_attribute_values(":old", s(old_owner.to_string()))
+            .expression_attribute_values(":now", s(timestamp(Utc::now())))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(StoreError::internal)?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            role_update(
+                &self.db,
+                customer_id,
+                old_owner,
+                MemberRole::Owner,
+                MemberRole::Member,
+                None,
+            )?,
+            role_update(
+                &self.db,
+                customer_id,
+                user_id,
+                MemberRole::Member,
+                MemberRole::Owner,
+                permissions,
+            )?,
+            Users::owner_gained(&self.db, user_id, None)?,
+        ];
+        if !keep_old_count {
+            items.push(Users::owner_lost(&self.db, old_owner)?);
+        }
+        Ok(items)
     }
 
     /// Removes `user_id` from `customer_id`, clearing every role of the

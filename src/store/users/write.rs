@@ -108,15 +108,21 @@ impl Users {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// Transaction item: user `id` owns one customer fewer. A count from
-    /// before counts were kept is taken as this one customer.
+    /// Transaction item: user `id` owns one customer fewer. A user from
+    /// before counts were kept counts as owning this one. Its condition
+    /// fails when the user is gone or its count is already zero (an
+    /// ownership from before counts were kept): the caller then commits
+    /// without this item, since there is nothing to lower.
     pub(crate) fn owner_lost(db: &Db, id: Uuid) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(db.table.as_ref())
             .set_key(Some(key(keys::user(&id.to_string()))))
             .update_expression("SET ownedCount = if_not_exists(ownedCount, :one) - :one")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(ownedCount) OR ownedCount > :zero)",
+            )
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
             .build()
             .map_err(StoreError::internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
