@@ -19,7 +19,12 @@ pub async fn state(config: &Config) -> Result<AppState, ConfigError> {
         None => config.clone(),
     };
     let dynamodb = crate::store::client(&aws);
-    let state = AppState::new(&config, Store::new(dynamodb, config.table_name.clone()));
+    let mailer = crate::mail::Mailer::new(config.invitation_mail.clone(), &aws);
+    let state = AppState::with_mailer(
+        &config,
+        Store::new(dynamodb, config.table_name.clone()),
+        mailer,
+    );
     state.verifier.prefetch().await;
     Ok(state)
 }

@@ -54,6 +54,9 @@ pub struct Config {
     /// How long an invitation's accept token works (`INVITATION_TTL`, a
     /// duration such as `7d` or `12h`; default 7 days).
     pub invitation_ttl: std::time::Duration,
+    /// How invitation emails are sent (`INVITATION_FROM`,
+    /// `INVITATION_REPLY_TO`, `INVITATION_ACCEPT_URL`).
+    pub invitation_mail: InvitationMailConfig,
     /// Longest one GraphQL request may take (`REQUEST_TIMEOUT_MS`, default
     /// 10,000): past it the caller gets a retryable `SERVICE_UNAVAILABLE`
     /// (HTTP 503), well before Lambda's own timeout (15 s in
@@ -63,6 +66,79 @@ pub struct Config {
     /// (`AUDIT_RETENTION_DAYS`, default 400: a year and a bit, so a yearly
     /// review still finds last year's changes).
     pub audit_retention_days: u32,
+}
+
+/// Sender of the invitation emails and the page their links open.
+#[derive(Debug, Clone)]
+pub struct InvitationMailConfig {
+    /// The `From` address (`INVITATION_FROM`, e.g. `Acme <invites@acme.example>`;
+    /// an SES-verified identity in production). Default
+    /// [`DEFAULT_INVITATION_FROM`], for local use.
+    pub from: String,
+    /// Where replies go (`INVITATION_REPLY_TO`), if anywhere.
+    pub reply_to: Option<String>,
+    /// The page the email's link opens (`INVITATION_ACCEPT_URL`), with the
+    /// token added as the fragment `#token=…`. https, or http on this
+    /// machine. Default [`DEFAULT_INVITATION_ACCEPT_URL`], the example
+    /// app's accept page in development.
+    pub accept_url: url::Url,
+}
+
+/// The local sender when `INVITATION_FROM` is not set.
+pub const DEFAULT_INVITATION_FROM: &str = "Switchboard <invitations@switchboard.localhost>";
+/// The local accept page when `INVITATION_ACCEPT_URL` is not set: the
+/// example app (`examples/web`) under `npm run dev`.
+pub const DEFAULT_INVITATION_ACCEPT_URL: &str = "http://localhost:5173/accept";
+
+/// Longest address accepted in `INVITATION_FROM` / `INVITATION_REPLY_TO`.
+const MAX_ADDRESS_CHARS: usize = 320;
+
+impl InvitationMailConfig {
+    fn from_vars(env: &Vars<'_>) -> Result<Self, ConfigError> {
+        let address = |name: &'static str, raw: String| {
+            if raw.contains('@')
+                && raw.chars().count() <= MAX_ADDRESS_CHARS
+                && !raw.contains(['\r', '\n'])
+            {
+                Ok(raw)
+            } else {
+                Err(ConfigError {
+                    variable: name,
+                    problem: format!(
+                        "`{raw}` is not an email address (`name@domain` or `Name <name@domain>`)"
+                    ),
+                })
+            }
+        };
+        let from = address(
+            "INVITATION_FROM",
+            env.optional("INVITATION_FROM")
+                .unwrap_or_else(|| DEFAULT_INVITATION_FROM.to_owned()),
+        )?;
+        let reply_to = env
+            .optional("INVITATION_REPLY_TO")
+            .map(|raw| address("INVITATION_REPLY_TO", raw))
+            .transpose()?;
+        let raw = env
+            .optional("INVITATION_ACCEPT_URL")
+            .unwrap_or_else(|| DEFAULT_INVITATION_ACCEPT_URL.to_owned());
+        check_secure_url("INVITATION_ACCEPT_URL", &raw)?;
+        let accept_url = url::Url::parse(&raw).map_err(|_| ConfigError {
+            variable: "INVITATION_ACCEPT_URL",
+            problem: format!("`{raw}` is not a URL"),
+        })?;
+        if accept_url.fragment().is_some() {
+            return Err(ConfigError {
+                variable: "INVITATION_ACCEPT_URL",
+                problem: "must have no `#fragment`: the token is added as the fragment".into(),
+            });
+        }
+        Ok(Self {
+            from,
+            reply_to,
+            accept_url,
+        })
+    }
 }
 
 /// Account credential settings.
@@ -306,6 +382,7 @@ impl Config {
                 .unwrap_or_else(|| "Switchboard".into()),
             account_secrets: AccountSecretsConfig::from_vars(vars)?,
             invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
+            invitation_mail: InvitationMailConfig::from_vars(&env)?,
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT)?,
             audit_retention_days: env.parse(
                 "AUDIT_RETENTION_DAYS",
@@ -404,6 +481,12 @@ fn user_claim(raw: Option<String>) -> Result<String, ConfigError> {
 /// (tests, a local provider): keys fetched in clear text from elsewhere
 /// could be swapped by anyone on the way, and with them every token.
 fn check_jwks_url(url: &str) -> Result<(), ConfigError> {
+    check_secure_url("JWT_JWKS_URL", url)
+}
+
+/// `url` is https, or plain http on this machine; `variable` names it in
+/// the error.
+fn check_secure_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
     let problem = match url::Url::parse(url) {
         Ok(u) if !u.has_host() => Some(format!("`{url}` has no host")),
         Ok(u) if u.scheme() == "https" => None,
@@ -422,10 +505,7 @@ fn check_jwks_url(url: &str) -> Result<(), ConfigError> {
     };
     match problem {
         None => Ok(()),
-        Some(problem) => Err(ConfigError {
-            variable: "JWT_JWKS_URL",
-            problem,
-        }),
+        Some(problem) => Err(ConfigError { variable, problem }),
     }
 }
 

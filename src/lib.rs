@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod store;
 pub mod telemetry;

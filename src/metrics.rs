@@ -40,6 +40,8 @@ pub struct RequestMetrics {
     /// Capacity units DynamoDB reported, in thousandths (an atomic integer
     /// keeps recording lock-free; DynamoDB reports halves and whole units).
     consumed_milli_units: AtomicU64,
+    /// Argon2id hashes computed (each costs ~19 MiB and tens of ms of a core).
+    password_hashes: AtomicU32,
     errors: Mutex<BTreeMap<&'static str, u32>>,
 }
 
@@ -64,6 +66,13 @@ pub fn record_operation(name: Option<&str>) {
     };
     with_current(|m| {
         *m.operation.lock().unwrap_or_else(PoisonError::into_inner) = Some(bounded);
+    });
+}
+
+/// Records one Argon2id password hash computed for the current request.
+pub fn record_password_hash() {
+    with_current(|m| {
+        m.password_hashes.fetch_add(1, Ordering::Relaxed);
     });
 }
 
@@ -259,6 +268,7 @@ impl Emitter {
             json!({"Name": "Latency", "Unit": "Milliseconds"}),
             json!({"Name": "DynamoDBCalls", "Unit": "Count"}),
             json!({"Name": "ConsumedCapacity", "Unit": "Count"}),
+            json!({"Name": "PasswordHashes", "Unit": "Count"}),
             json!({"Name": "Errors", "Unit": "Count"}),
         ];
         let mut line = Map::new();
@@ -274,6 +284,10 @@ impl Emitter {
         #[allow(clippy::cast_precision_loss)]
         let consumed = metrics.consumed_milli_units.load(Ordering::Relaxed) as f64 / 1000.0;
         line.insert("ConsumedCapacity".into(), json!(consumed));
+        line.insert(
+            "PasswordHashes".into(),
+            json!(metrics.password_hashes.load(Ordering::Relaxed)),
+        );
         line.insert("Errors".into(), json!(errors.values().sum::<u32>()));
         for (code, count) in &errors {
             let name = format!("Errors.{code}");

@@ -51,11 +51,20 @@ pub enum Code {
     /// A persisted-query hash this server does not know: send the document
     /// text with the hash once.
     PersistedQueryNotFound,
+    /// Only a signed-in user may do this (accepting an invitation to an
+    /// email that already has an account): sign in as that user and retry.
+    SignInRequired,
+    /// The email could not be handed to the mail service; what was written
+    /// stays, marked undelivered, and can be sent again.
+    DeliveryFailed,
+    /// A quota the platform set on the customer would be exceeded;
+    /// `extensions.quota` names it.
+    QuotaExceeded,
 }
 
 impl Code {
     /// Every code, for looking one up by its wire form.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 20] = [
         Self::Unauthenticated,
         Self::Forbidden,
         Self::BadUserInput,
@@ -73,6 +82,9 @@ impl Code {
         Self::NotAcceptable,
         Self::MethodNotAllowed,
         Self::PersistedQueryNotFound,
+        Self::SignInRequired,
+        Self::DeliveryFailed,
+        Self::QuotaExceeded,
     ];
 
     /// The code whose wire form is `wire`.
@@ -100,6 +112,9 @@ impl Code {
             Self::NotAcceptable => "NOT_ACCEPTABLE",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::SignInRequired => "SIGN_IN_REQUIRED",
+            Self::DeliveryFailed => "DELIVERY_FAILED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
         }
     }
 }
@@ -195,6 +210,12 @@ impl From<StoreError> for ApiError {
                 field: Some(field.to_owned()),
             },
             StoreError::InvalidInput(invalid) => invalid.into(),
+            StoreError::SignInRequired(message) => Self::new(Code::SignInRequired, message),
+            StoreError::QuotaExceeded { quota, message } => Self {
+                code: Code::QuotaExceeded,
+                message,
+                field: Some(quota.to_owned()),
+            },
             StoreError::IdempotencyKeyTaken => Self {
                 code: Code::Conflict,
                 message: "this idempotency key was used by another request that is still running; retry shortly".into(),

@@ -1,10 +1,12 @@
 //! The invitation part of the schema: inviting an email to a customer,
-//! listing and revoking invitations (members with `USERS_READ` /
-//! `USERS_MANAGE`, admins), and accepting one — the only operation that
-//! runs without a JWT, since the invitation's token is the credential.
+//! sending it again, listing and revoking invitations (members with
+//! `USERS_READ` / `USERS_MANAGE`, admins), and accepting one.
 //!
-//! The gateway sends no email: `acceptToken` is returned once, to whoever
-//! invited, to be delivered by whatever sends the invitation.
+//! The accept token goes only to the invited mailbox (SES, through
+//! `mail::Mailer`), never to whoever invites: holding it proves control of
+//! that mailbox. Accepting without a JWT can only create a *new* user; an
+//! email that already has an account is accepted only by that user,
+//! signed in — nobody joins a customer they did not choose.
 
 use super::connection::Connection as Paged;
 use crate::graphql::{audit, idempotency};
@@ -19,16 +21,20 @@ use super::scalars::DateTime;
 #[cfg(test)]
 use super::users::permissions;
 use super::users::{Permission, UserNode, hash_password};
+use crate::domain::access::Caller;
 use crate::domain::access::{Action, Decision};
+use crate::domain::customer::Customer;
 use crate::domain::email::parse_email;
 use crate::domain::error::AtField;
-use crate::domain::invitation::{self as model, Invitation, MAX_TOKEN_CHARS};
+use crate::domain::invitation::email::{InvitationEmail, Inviter};
+use crate::domain::invitation::{self as model, Invitation, MAX_TOKEN_CHARS, hash_token};
 use crate::domain::page::PageRequest;
 use crate::domain::password::Password;
 use crate::domain::text::clean_text;
 use crate::domain::user::MAX_NAME_CHARS;
+use crate::mail::Mailer;
 use crate::store::Store;
-use crate::store::invitations::{NOT_VALID, NewInvitee};
+use crate::store::invitations::{INVITER_LOST_RIGHTS, Invitee, NOT_VALID, NewInvitee};
 
 /// How long new invitations last (`INVITATION_TTL`), as schema data.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +56,20 @@ pub enum InvitationStatus {
     Revoked,
     /// Not accepted in time.
     Expired,
+}
+
+/// Whether the invitation email reached the mail service.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "model::DeliveryStatus")]
+pub enum InvitationDeliveryStatus {
+    /// Saved; the email is being sent (or sending stopped before it could
+    /// say): send it again if it stays so.
+    Sending,
+    /// The mail service accepted the email.
+    Sent,
+    /// The mail service refused it or could not be reached: send it again
+    /// with `resendInvitation`.
+    Failed,
 }
 
 /// An offer to an email address to become a user of a customer.
@@ -116,44 +136,48 @@ impl InvitationNode {
     async fn accepted_at(&self) -> Option<DateTime> {
         self.0.accepted_at.map(DateTime)
     }
+
+    /// Whether its latest email reached the mail service; anything but
+    /// `SENT` means the invitee may not have it (`resendInvitation`).
+    async fn delivery_status(&self) -> InvitationDeliveryStatus {
+        self.0.delivery_status.into()
+    }
+
+    /// When the mail service accepted its latest email.
+    async fn sent_at(&self) -> Option<DateTime> {
+        self.0.sent_at.map(DateTime)
+    }
 }
 
-/// A new invitation and its token.
+/// A new invitation, emailed to the invitee.
 pub struct InviteCustomerUserPayload {
     invitation: Invitation,
-    /// `None` when this answers a repeated idempotency key.
-    token: Option<String>,
+    replayed: bool,
 }
 
-/// A new invitation with its accept token, shown this once: hand the token
-/// to whatever delivers the invitation (the gateway sends no email).
+/// A new invitation. Its token went to the invited mailbox only; whoever
+/// invites never sees it.
 #[Object]
 impl InviteCustomerUserPayload {
-    /// The invitation.
+    /// The invitation (`deliveryStatus: SENT` once the email is out).
     async fn invitation(&self) -> InvitationNode {
         InvitationNode(self.invitation.clone())
     }
 
-    /// The secret that accepts the invitation (`acceptInvitation(token:)`).
-    /// Shown only here and never stored: deliver it to the invitee (the
-    /// gateway sends no email).
-    async fn accept_token(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
     /// Whether this answers a repeated `idempotencyKey`: the first call
-    /// showed the token, so `acceptToken` is `null` here (only its hash is
-    /// kept).
+    /// created and emailed the invitation; this one sent nothing.
     async fn replayed(&self) -> bool {
-        self.token.is_none()
+        self.replayed
     }
 }
 
-/// What accepting an invitation produced. Deliberately flat: it is
-/// answered without a JWT, so it exposes nothing to traverse.
+/// What accepting an invitation produced. Deliberately flat: it may be
+/// answered without a JWT, so it exposes nothing to traverse; only the
+/// token holder, who proved control of the invited mailbox, sees it.
 #[derive(SimpleObject)]
 pub struct AcceptInvitationPayload {
-    /// The member's user id (an existing user with the invited email, or a
-    /// new one); it is the `sub` of that user's tokens.
+    /// The member's user id (the signed-in user, or the new one); it is the
+    /// `sub` of that user's tokens.
     user_id: ID,
     /// The customer joined.
     customer_id: ID,
@@ -211,12 +235,16 @@ pub struct InvitationMutation;
 #[Object]
 impl InvitationMutation {
     /// Invites `email` to the customer with `permissions` (a manager can
-    /// only grant permissions it holds). A pending invitation to the same
-    /// email is replaced: its token stops working. Refused with
+    /// only grant permissions it holds) and emails the invitee the accept
+    /// link; the token is never shown to the inviter. A pending invitation
+    /// to the same email is replaced: its token stops working. Refused with
     /// `FAILED_PRECONDITION` when the customer accepts no new users or its
     /// `allowedDomainsRegistration` excludes the email's domain (`field:
     /// email`), `CONFLICT` when a user with that email already belongs to
-    /// it. The token lasts `INVITATION_TTL` (7 days by default).
+    /// it. When the email cannot be sent the invitation stays, with
+    /// `deliveryStatus: FAILED`, and the answer is `DELIVERY_FAILED`: send
+    /// it again with `resendInvitation`. The token lasts `INVITATION_TTL`
+    /// (7 days by default).
     async fn invite_customer_user(
         &self,
         ctx: &Context<'_>,
@@ -236,7 +264,7 @@ impl InvitationMutation {
         let customer_id = parse_id(&customer_id, "customerId")?;
         let email = parse_email(&email).at_field("email")?;
         let grants = super::users::permissions(permissions);
-        access::customer_for(
+        let customer = access::customer_for(
             ctx,
             customer_id,
             &Action::ManageUsers {
@@ -245,9 +273,7 @@ impl InvitationMutation {
             },
         )
         .await?;
-        let ttl = ctx
-            .data_opt::<InvitationTtl>()
-            .map_or(crate::config::DEFAULT_INVITATION_TTL, |t| t.0);
+        let ttl = ttl(ctx);
         let invited_by = access::caller(ctx)?.user_id();
         let invitations = store(ctx).invitations();
         let change = audit::change(ctx)?;
@@ -265,7 +291,7 @@ impl InvitationMutation {
                 .await
                 .map(|(invitation, token)| (invitation, Some(token)))
         };
-        // A repeat never shows the token again: only its hash is kept.
+        // A repeat sends nothing: the first call emailed the token.
         let fetch = |id| {
             let invitations = invitations.clone();
             async move {
@@ -275,7 +301,63 @@ impl InvitationMutation {
         };
         let ((invitation, token), _) =
             Box::pin(idempotency::once(ctx, key.as_ref(), create, fetch)).await?;
-        Ok(InviteCustomerUserPayload { invitation, token })
+        let Some(token) = token else {
+            return Ok(InviteCustomerUserPayload {
+                invitation,
+                replayed: true,
+            });
+        };
+        let invitation = deliver(ctx, &customer, invitation, &token).await?;
+        Ok(InviteCustomerUserPayload {
+            invitation,
+            replayed: false,
+        })
+    }
+
+    /// Emails a pending invitation again with a fresh token and a fresh
+    /// lifetime: the old link stops working at once. Needs the rights
+    /// inviting would need (`USERS_MANAGE` and every permission it grants).
+    /// `FAILED_PRECONDITION` when it is no longer pending; `DELIVERY_FAILED`
+    /// when the email cannot be sent (it stays `FAILED`, try again).
+    async fn resend_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the invitation.")] id: ID,
+    ) -> Result<InvitationNode, ApiError> {
+        let id = parse_id(&id, "id")?;
+        let not_found = || {
+            ApiError::from(crate::store::StoreError::NotFound {
+                entity: "Invitation",
+                id: id.to_string(),
+            })
+        };
+        let invitation = store(ctx)
+            .invitations()
+            .get(id)
+            .await?
+            .ok_or_else(not_found)?;
+        let action = Action::ManageUsers {
+            grants: invitation.permissions.clone(),
+            ownership: false,
+        };
+        let customer = match access::customer_for(ctx, invitation.customer_id, &action).await {
+            Ok(customer) => customer,
+            Err(err) if err.code == super::error::Code::NotFound => return Err(not_found()),
+            Err(err) => return Err(err),
+        };
+        if !customer.status.accepts_new_resources() {
+            return Err(ApiError::new(
+                super::error::Code::FailedPrecondition,
+                "the customer's status does not allow new users",
+            ));
+        }
+        let (invitation, token) = store(ctx)
+            .invitations()
+            .reissue(id, ttl(ctx), &audit::change(ctx)?)
+            .await?;
+        Ok(InvitationNode(
+            deliver(ctx, &customer, invitation, &token).await?,
+        ))
     }
 
     /// Revokes a pending invitation; its token stops working at once.
@@ -314,61 +396,120 @@ impl InvitationMutation {
         ))
     }
 
-    /// Accepts an invitation with its token — no JWT needed (or used): the
-    /// token is the credential. The existing user with the invited email is
-    /// linked (its name and password stay as they are), or a new user is
-    /// created with these names and password. One transaction: of two
-    /// concurrent accepts of one token, one wins and the other gets
-    /// `CONFLICT`. Revoked, expired and used tokens are `FAILED_PRECONDITION`;
-    /// an unknown token is answered exactly like a revoked one.
+    /// Accepts an invitation with the token from its email. Without a JWT
+    /// it creates a *new* user with these names and password, and only
+    /// when no user has the invited email: otherwise `SIGN_IN_REQUIRED`
+    /// (sign in as that user and accept again). With a user's JWT it
+    /// accepts for that user, whose email must be the invited one (names
+    /// and password are then not used). One transaction: of two concurrent
+    /// accepts of one token, one wins and the other gets `CONFLICT`.
+    /// Revoked, expired and used tokens are `FAILED_PRECONDITION`, and so
+    /// is an invitation whose sender has since lost the rights it grants;
+    /// an unknown token is answered exactly like a revoked one. Every such
+    /// refusal comes before any password is hashed.
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The accept token from the invitation email.")] token: String,
+        #[graphql(desc = "The first name, for a user the invitation creates.")] first_name: Option<
+            String,
+        >,
+        #[graphql(desc = "The last name, for a user the invitation creates.")] last_name: Option<
+            String,
+        >,
         #[graphql(
-            desc = "The accept token from `inviteCustomerUser` (the credential: no JWT needed)."
+            desc = "The new password, for a user the invitation creates (Argon2id-hashed; never stored or shown as given)."
         )]
-        token: String,
-        #[graphql(desc = "The first name, for a user the invitation creates.")] first_name: String,
-        #[graphql(desc = "The last name, for a user the invitation creates.")] last_name: String,
-        #[graphql(desc = "The new password (Argon2id-hashed; never stored or shown as given).")]
-        password: String,
+        password: Option<String>,
     ) -> Result<AcceptInvitationPayload, ApiError> {
-        let first_name = clean_text(&first_name, 1, MAX_NAME_CHARS).at_field("firstName")?;
-        let last_name = clean_text(&last_name, 1, MAX_NAME_CHARS).at_field("lastName")?;
-        let password = Password::parse(password).at_field("password")?;
         if token.is_empty() || token.chars().count() > MAX_TOKEN_CHARS {
             return Err(ApiError::new(
                 super::error::Code::FailedPrecondition,
                 NOT_VALID,
             ));
         }
-        // The token first: one that cannot work costs no Argon2id (an
-        // anonymous caller could otherwise buy a 19 MiB hash per request).
-        // Timing tells nothing: tokens are 256 random bits, stored hashed.
+        let signed_in = match ctx.data_opt::<access::RequestAccess>() {
+            Some(_) => access::caller(ctx)?.user_id(),
+            None => None,
+        };
+        // What a new user would need is checked first: cheap, and no use
+        // reading anything for input that cannot work.
+        let new_user = match signed_in {
+            Some(_) => None,
+            None => Some((
+                clean_text(first_name.as_deref().unwrap_or_default(), 1, MAX_NAME_CHARS)
+                    .at_field("firstName")?,
+                clean_text(last_name.as_deref().unwrap_or_default(), 1, MAX_NAME_CHARS)
+                    .at_field("lastName")?,
+                Password::parse(password.unwrap_or_default()).at_field("password")?,
+            )),
+        };
+        // Every refusal the data can give comes before Argon2id: an
+        // anonymous caller must not buy a 19 MiB hash with a token that
+        // cannot work. Timing tells nothing: tokens are 256 random bits,
+        // stored hashed.
         let invitations = store(ctx).invitations();
         let invitation = invitations.acceptable(&token).await?;
-        let password_hash = hash_password(password).await?;
-        // No token says who the caller is: the store names the user the
-        // invitation joins as the actor.
-        let change = audit::change_by(
-            ctx,
-            crate::domain::audit::Actor {
-                subject: String::new(),
-                is_admin: false,
-                user_id: None,
-            },
-        );
-        let accepted = invitations
-            .accept(
-                &invitation,
-                &NewInvitee {
-                    first_name,
-                    last_name,
-                    password_hash,
+        let customer = store(ctx)
+            .customers()
+            .get(invitation.customer_id)
+            .await?
+            .ok_or_else(|| ApiError::new(super::error::Code::FailedPrecondition, NOT_VALID))?;
+        if !customer.status.accepts_new_resources() {
+            return Err(ApiError::new(
+                super::error::Code::FailedPrecondition,
+                "the customer's status does not allow new users",
+            ));
+        }
+        crate::store::memberships::check_domain(&customer, &invitation.email, "token")?;
+        if !invitations.inviter_still_grants(&invitation).await? {
+            return Err(ApiError::new(
+                super::error::Code::FailedPrecondition,
+                INVITER_LOST_RIGHTS,
+            ));
+        }
+        let (invitee, actor) = match (signed_in, new_user) {
+            (Some(user_id), _) => (
+                Invitee::Existing(user_id),
+                crate::domain::audit::Actor {
+                    subject: user_id.to_string(),
+                    is_admin: false,
+                    user_id: Some(user_id.to_string()),
                 },
-                &change,
-            )
-            .await?;
+            ),
+            (None, Some((first_name, last_name, password))) => {
+                if store(ctx)
+                    .users()
+                    .id_by_email(&invitation.email)
+                    .await?
+                    .is_some()
+                {
+                    return Err(ApiError::new(
+                        super::error::Code::SignInRequired,
+                        crate::store::invitations::SIGN_IN_REQUIRED,
+                    ));
+                }
+                let password_hash = hash_password(password).await?;
+                (
+                    Invitee::New(NewInvitee {
+                        first_name,
+                        last_name,
+                        password_hash,
+                    }),
+                    // The store names the new user as the actor.
+                    crate::domain::audit::Actor {
+                        subject: String::new(),
+                        is_admin: false,
+                        user_id: None,
+                    },
+                )
+            }
+            (None, None) => {
+                return Err(ApiError::internal("accept without a caller or a new user"));
+            }
+        };
+        let change = audit::change_by(ctx, actor);
+        let accepted = invitations.accept(&invitation, &invitee, &change).await?;
         Ok(AcceptInvitationPayload {
             user_id: ID(accepted.user_id.to_string()),
             customer_id: ID(accepted.invitation.customer_id.to_string()),
@@ -381,6 +522,69 @@ impl InvitationMutation {
                 .map(Into::into)
                 .collect(),
         })
+    }
+}
+
+/// How long new tokens last (`INVITATION_TTL`).
+fn ttl(ctx: &Context<'_>) -> std::time::Duration {
+    ctx.data_opt::<InvitationTtl>()
+        .map_or(crate::config::DEFAULT_INVITATION_TTL, |t| t.0)
+}
+
+/// Emails `invitation` with `token` to the invitee and records how it went.
+/// A failure leaves the invitation `FAILED` and answers `DELIVERY_FAILED`
+/// (the mail service's own words go to the log only, never the token).
+async fn deliver(
+    ctx: &Context<'_>,
+    customer: &Customer,
+    invitation: Invitation,
+    token: &str,
+) -> Result<Invitation, ApiError> {
+    let mailer = ctx.data_unchecked::<Mailer>();
+    let inviter = match access::caller(ctx)? {
+        Caller::User(id) => match store(ctx).users().get(id).await? {
+            Some(user) => Inviter::Member {
+                name: format!("{} {}", user.first_name, user.last_name),
+                email: user.email,
+            },
+            None => Inviter::Platform,
+        },
+        Caller::Admin => Inviter::Platform,
+    };
+    let customer_name = customer.profile.display_name();
+    let email = InvitationEmail {
+        to: &invitation.email,
+        customer_name: &customer_name,
+        inviter: &inviter,
+        permissions: &invitation.permissions,
+        expires_at: invitation.expires_at,
+        accept_url: mailer.accept_url(),
+        token,
+    }
+    .compose();
+    let hash = hash_token(token);
+    let invitations = store(ctx).invitations();
+    match mailer.send(&email).await {
+        Ok(()) => Ok(invitations
+            .record_delivery(invitation.id, &hash, model::DeliveryStatus::Sent)
+            .await?),
+        Err(err) => {
+            tracing::warn!(
+                invitation = %invitation.id,
+                error = %super::error::error_chain(&err),
+                "invitation email not sent"
+            );
+            invitations
+                .record_delivery(invitation.id, &hash, model::DeliveryStatus::Failed)
+                .await?;
+            Err(ApiError::new(
+                super::error::Code::DeliveryFailed,
+                format!(
+                    "the invitation `{}` was saved but its email could not be sent; it is listed with deliveryStatus FAILED: send it again with resendInvitation",
+                    invitation.id
+                ),
+            ))
+        }
     }
 }
 

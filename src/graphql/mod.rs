@@ -65,9 +65,10 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 /// the [`loaders::Loaders`]) is added by the HTTP layer.
 /// Depth is limited by the gate, not by async-graphql, which would count
 /// introspection's `ofType` chains and so refuse GraphiQL's schema query.
-pub fn build_schema(store: Store, config: &Config) -> AppSchema {
+pub fn build_schema(store: Store, config: &Config, mailer: crate::mail::Mailer) -> AppSchema {
     let mut builder = schema_builder()
         .data(store)
+        .data(mailer)
         .data(AccountSecrets {
             hasher: crate::domain::credentials::SecretHasher::new(
                 config.account_secrets.key_bytes(),

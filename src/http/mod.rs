@@ -55,13 +55,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for `config` over `store`.
+    /// State for `config` over `store`, sending email through an SES client
+    /// built from the environment on first use.
     pub fn new(config: &Config, store: Store) -> Self {
+        let mailer = crate::mail::Mailer::from_env_lazily(config.invitation_mail.clone());
+        Self::with_mailer(config, store, mailer)
+    }
+
+    /// State for `config` over `store`, sending email through `mailer`.
+    pub fn with_mailer(config: &Config, store: Store, mailer: crate::mail::Mailer) -> Self {
         let store = store
             .with_read_limit(config.limits.list_read_limit)
             .with_audit_retention(config.audit_retention_days);
         Self {
-            schema: build_schema(store.clone(), config),
+            schema: build_schema(store.clone(), config, mailer),
             verifier: Arc::new(TokenVerifier::new(&config.jwt)),
             limits: config.limits,
             documents: Arc::new(Documents::new(

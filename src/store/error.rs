@@ -56,6 +56,18 @@ pub enum StoreError {
         /// What the state does not allow.
         message: String,
     },
+    /// An invitation to a user who already has an account was presented
+    /// without that user's sign-in: only the user may accept it.
+    #[error("{0}")]
+    SignInRequired(String),
+    /// A quota the platform set on a customer would be exceeded.
+    #[error("{message}")]
+    QuotaExceeded {
+        /// The quota, as the API names it (`maxAccounts`).
+        quota: &'static str,
+        /// What would exceed it.
+        message: String,
+    },
     /// A pagination cursor that this service did not issue.
     #[error("the cursor is not valid")]
     InvalidCursor,

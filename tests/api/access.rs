@@ -729,7 +729,7 @@ async fn authorization_matrix() {
         },
         on_customer(
             "inviteCustomerUser",
-            "mutation($c: ID!, $e: String!) { inviteCustomerUser(customerId: $c, email: $e) { acceptToken } }",
+            "mutation($c: ID!, $e: String!) { inviteCustomerUser(customerId: $c, email: $e) { replayed } }",
             json!({"c": customer_s, "e": target_email}),
             After("CONFLICT"),
             After("CONFLICT"),

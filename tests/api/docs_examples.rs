@@ -7,7 +7,9 @@
 //! block right after a ```` ```graphql ```` block holds its variables; a
 //! ```` ```json response ```` block is a pattern the response must match
 //! (objects: the keys shown, with matching values; arrays: the same length,
-//! item by item; `"…"`: any value); `"<field.path>"` in variables or in a
+//! item by item; `"…"`: any value); `"<token mailed to ADDRESS>"` in
+//! variables stands for the token the newest invitation email to ADDRESS
+//! carries; `"<field.path>"` in variables or in a
 //! response pattern is the value at that path in the latest earlier
 //! response whose `data` had `field` (a field name or alias; `edges.0` is
 //! the first item of a list).
@@ -239,6 +241,25 @@ fn mismatch(pattern: &Value, actual: &Value, at: &str) -> Option<String> {
     }
 }
 
+/// `variables` with each `"<token mailed to ADDRESS>"` replaced by the
+/// accept token in the newest email the SES emulator holds for ADDRESS:
+/// the invitee's side of an invitation, which no response shows.
+async fn with_mailed_tokens(mut variables: Value) -> Value {
+    if let Some(fields) = variables.as_object_mut() {
+        for value in fields.values_mut() {
+            let address = value
+                .as_str()
+                .and_then(|t| t.strip_prefix("<token mailed to "))
+                .and_then(|t| t.strip_suffix('>'))
+                .map(str::to_owned);
+            if let Some(address) = address {
+                *value = Value::String(crate::mailbox::latest_to(&address).await.token());
+            }
+        }
+    }
+    variables
+}
+
 fn guide() -> String {
     std::fs::read_to_string(GUIDE).expect("docs/api.md at the root")
 }
@@ -255,7 +276,10 @@ async fn every_example_in_the_api_guide_answers_as_shown() {
     let mut earlier = Earlier::default();
     for example in &examples {
         let line = example.line;
-        let variables = earlier.resolve(example.variables.as_ref().unwrap_or(&json!({})), line);
+        let variables = earlier.resolve(
+            &with_mailed_tokens(example.variables.clone().unwrap_or_else(|| json!({}))).await,
+            line,
+        );
         let body = app.graphql(&example.query, variables).await;
         match &example.response {
             Some(pattern) => {

@@ -205,6 +205,31 @@ impl TestApp {
         (Self::over_store_with(store, vars), counter)
     }
 
+    /// Another app over this app's table whose emails go to a mail service
+    /// that refuses every connection (an SES outage).
+    pub async fn with_mail_down(&self) -> Self {
+        let env = HashMap::from([
+            ("JWT_SECRET".to_owned(), SECRET.to_owned()),
+            ("ACCOUNT_SECRET_KEY".to_owned(), ACCOUNT_KEY.to_owned()),
+        ]);
+        let config = Config::from_vars(&env).expect("test configuration");
+        let aws = switchboard::store::aws_config(&switchboard::store::Timeouts::default()).await;
+        let ses = aws_sdk_sesv2::config::Builder::from(&aws)
+            .endpoint_url("http://127.0.0.1:1")
+            .build();
+        let mailer = switchboard::mail::Mailer::with_client(
+            config.invitation_mail.clone(),
+            aws_sdk_sesv2::Client::from_conf(ses),
+        );
+        let state = AppState::with_mailer(&config, self.store.clone(), mailer);
+        Self {
+            verifier: state.verifier.clone(),
+            router: router(state),
+            store: self.store.clone(),
+            issuer: TokenIssuer::new(&config.jwt),
+        }
+    }
+
     /// An app with extra configuration variables whose metrics lines are
     /// kept in memory, returned beside it.
     pub async fn spawn_with_metrics(vars: &[(&str, &str)]) -> (Self, Arc<Mutex<Vec<String>>>) {

@@ -1,6 +1,9 @@
-//! Invitations end to end: the token shown once and stored only as a hash,
-//! acceptance without a JWT (new or existing user), replacement, revocation,
-//! expiry, registration domains, and two concurrent accepts of one token.
+//! Invitations end to end: the token emailed to the invitee only (read back
+//! from the SES emulator) and stored only as a hash, delivery that cannot
+//! fail silently, acceptance with the invitee's consent (a new user without
+//! a JWT, an existing one only signed in as itself), the inviter's rights
+//! at acceptance, replacement, revocation, expiry, registration domains,
+//! and two concurrent accepts of one token.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -16,11 +19,12 @@ use switchboard::store::Store;
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, create_customer, data, error_code, error_field};
+use crate::mailbox;
 
 const INVITE: &str = "mutation($c: ID!, $e: String!, $p: [Permission!]) {
     inviteCustomerUser(customerId: $c, email: $e, permissions: $p) {
-        acceptToken invitation { id email permissions status createdAt expiresAt acceptedAt
-            invitedBy { id } customer { id } } } }";
+        replayed invitation { id email permissions status createdAt expiresAt acceptedAt
+            deliveryStatus sentAt invitedBy { id } customer { id } } } }";
 const ACCEPT: &str = "mutation($t: String!) {
     acceptInvitation(token: $t, firstName: \"Ivy\", lastName: \"Invitee\", password: \"a long passphrase\") {
         userId customerId createdUser permissions } }";
@@ -40,12 +44,14 @@ async fn invite(app: &TestApp, customer: Uuid, email: &str, permissions: Value) 
     .await
 }
 
+/// Invites `email` (as admin) and returns the invitation id and the token
+/// from the email the invitee received.
 async fn invited(app: &TestApp, customer: Uuid, email: &str) -> (String, String) {
     let body = invite(app, customer, email, json!(["CUSTOMER_READ", "USERS_READ"])).await;
     let payload = &data(&body)["inviteCustomerUser"];
     (
         payload["invitation"]["id"].as_str().unwrap().to_owned(),
-        payload["acceptToken"].as_str().unwrap().to_owned(),
+        mailbox::latest_to(email).await.token(),
     )
 }
 
@@ -74,12 +80,41 @@ async fn statuses(app: &TestApp, customer: Uuid, status: Value) -> Vec<(String, 
 }
 
 #[tokio::test]
-async fn the_token_is_shown_once_and_only_its_hash_is_stored_with_a_ttl() {
+async fn the_token_goes_only_to_the_invitee_and_only_its_hash_is_stored_with_a_ttl() {
     let app = TestApp::spawn().await;
     let (customer, _) = create_customer(&app, json!({})).await;
-    let body = invite(&app, customer, &email("Ivy"), json!(["BILLING_READ"])).await;
+    let address = email("Ivy");
+    let body = invite(&app, customer, &address, json!(["BILLING_READ"])).await;
     let payload = &data(&body)["inviteCustomerUser"];
-    let token = payload["acceptToken"].as_str().unwrap();
+    let mail = mailbox::latest_to(&address).await;
+    let token = mail.token();
+    let token = token.as_str();
+    assert!(
+        !body.to_string().contains(token),
+        "the inviter never sees the token"
+    );
+    assert_eq!(payload["invitation"]["deliveryStatus"], "SENT");
+    assert!(payload["invitation"]["sentAt"].is_string());
+    assert!(
+        mail.text
+            .contains(&format!("http://localhost:5173/accept#token={token}"))
+    );
+    assert!(
+        mail.html
+            .contains(&format!("http://localhost:5173/accept#token={token}"))
+    );
+    assert!(mail.text.contains("see billing settings"), "{}", mail.text);
+    assert!(
+        mail.subject.starts_with("You are invited to join Company "),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.text.contains("administrators"), "{}", mail.text);
+    assert!(
+        mail.from.contains("invitations@switchboard.localhost"),
+        "{}",
+        mail.from
+    );
     assert!(token.len() >= 43, "{token}");
     assert!(
         token
@@ -189,14 +224,51 @@ async fn accepting_without_a_jwt_creates_the_user_and_its_membership() {
     );
 }
 
+/// Accepts with `token`'s JWT as Authorization and no names or password.
+async fn accept_signed_in(app: &TestApp, jwt: &str, token: &str) -> Value {
+    app.graphql_with(
+        jwt,
+        "mutation($t: String!) { acceptInvitation(token: $t) { userId customerId createdUser permissions } }",
+        json!({"t": token}),
+    )
+    .await
+}
+
 #[tokio::test]
-async fn an_existing_user_is_linked_with_its_password_untouched() {
+async fn an_existing_user_joins_only_signed_in_as_itself() {
     let app = TestApp::spawn().await;
     let (customer, _) = create_customer(&app, json!({})).await;
     let address = email("known");
     let user = app.create_user_with_email(&address).await;
     let (_, token) = invited(&app, customer, &address.to_uppercase()).await;
-    let body = accept(&app, &token).await;
+
+    // Without a sign-in the token cannot enrol an existing user, nor make
+    // a second user with its email.
+    let anonymous = accept(&app, &token).await;
+    assert_eq!(error_code(&anonymous), "SIGN_IN_REQUIRED");
+    assert!(
+        app.store
+            .memberships()
+            .get(customer, user)
+            .await
+            .unwrap()
+            .is_none(),
+        "nobody joins a customer they did not choose"
+    );
+    // Another user's sign-in is not the invitee's consent.
+    let other = app.create_user("other").await;
+    let wrong = accept_signed_in(&app, &app.token_for(other), &token).await;
+    assert_eq!(error_code(&wrong), "FAILED_PRECONDITION");
+    assert!(
+        app.store
+            .memberships()
+            .get(customer, other)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let body = accept_signed_in(&app, &app.token_for(user), &token).await;
     let accepted = &data(&body)["acceptInvitation"];
     assert_eq!(accepted["createdUser"], false);
     assert_eq!(accepted["userId"], json!(user.to_string()));
@@ -220,6 +292,39 @@ async fn an_existing_user_is_linked_with_its_password_untouched() {
     let twice = invite(&app, customer, &address, json!([])).await;
     assert_eq!(error_code(&twice), "CONFLICT");
     assert_eq!(error_field(&twice), "email");
+}
+
+#[tokio::test]
+async fn a_user_registered_through_an_invitation_never_becomes_a_new_customers_owner_by_email() {
+    // The attack: an owner invites an outsider's address and accepts it
+    // itself. Now the token reaches only that mailbox, so the owner has
+    // nothing to accept with.
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let victim = email("ceo");
+    let invited = app
+        .graphql_with(
+            &app.token_for(owner),
+            INVITE,
+            json!({"c": customer.to_string(), "e": victim, "p": []}),
+        )
+        .await;
+    let payload = &data(&invited)["inviteCustomerUser"];
+    let text = invited.to_string();
+    let token = mailbox::latest_to(&victim).await.token();
+    assert!(!text.contains(&token), "the inviter never holds the token");
+    assert_eq!(
+        payload["invitation"]["invitedBy"]["id"],
+        json!(owner.to_string())
+    );
+    assert!(
+        app.store
+            .users()
+            .get_by_email(&victim)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -586,4 +691,230 @@ async fn neither_the_accept_token_nor_the_password_reaches_the_logs() {
         "the logs contain the accept token"
     );
     assert!(!logged.contains(&password), "the logs contain the password");
+}
+
+const RESEND: &str = "mutation($id: ID!) { resendInvitation(id: $id) { id status deliveryStatus sentAt expiresAt } }";
+
+#[tokio::test]
+async fn an_email_that_cannot_be_sent_leaves_the_invitation_undelivered_until_it_is_sent_again() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let address = email("outage");
+    let down = app.with_mail_down().await;
+    let refused = invite(&down, customer, &address, json!(["USERS_READ"])).await;
+    assert_eq!(error_code(&refused), "DELIVERY_FAILED");
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("resendInvitation"), "{message}");
+    assert!(
+        !message.contains("dispatch") && !message.contains("127.0.0.1"),
+        "no SDK detail reaches the client: {message}"
+    );
+    assert!(mailbox::mails_to(&address).await.is_empty());
+    // Whole and visible: one invitation, pending, marked FAILED.
+    let listed = app
+        .graphql(
+            "query($c: ID!) { invitations(customerId: $c) { edges { node { id email status deliveryStatus sentAt } } } }",
+            json!({"c": customer.to_string()}),
+        )
+        .await;
+    let edges = data(&listed)["invitations"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 1);
+    let node = &edges[0]["node"];
+    assert_eq!(node["status"], "PENDING");
+    assert_eq!(node["deliveryStatus"], "FAILED");
+    assert_eq!(node["sentAt"], Value::Null);
+    let id = node["id"].as_str().unwrap().to_owned();
+
+    // Sending again while the outage lasts is refused the same way.
+    let still_down = down.graphql(RESEND, json!({"id": id})).await;
+    assert_eq!(error_code(&still_down), "DELIVERY_FAILED");
+
+    // Once the mail service is back, resending delivers a working link.
+    let sent = app.graphql(RESEND, json!({"id": id})).await;
+    assert_eq!(data(&sent)["resendInvitation"]["deliveryStatus"], "SENT");
+    let token = mailbox::latest_to(&address).await.token();
+    data(&accept(&app, &token).await);
+}
+
+#[tokio::test]
+async fn resending_gives_a_fresh_token_and_the_old_one_stops_working() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let address = email("again");
+    let (id, first) = invited(&app, customer, &address).await;
+    let resent = app.graphql(RESEND, json!({"id": id})).await;
+    assert_eq!(data(&resent)["resendInvitation"]["status"], "PENDING");
+    let mails = mailbox::mails_to(&address).await;
+    assert_eq!(mails.len(), 2);
+    let second = mails[1].token();
+    assert_ne!(first, second);
+    assert_eq!(
+        error_code(&accept(&app, &first).await),
+        "FAILED_PRECONDITION"
+    );
+    data(&accept(&app, &second).await);
+    // An accepted invitation is not sent again.
+    let late = app.graphql(RESEND, json!({"id": id})).await;
+    assert_eq!(error_code(&late), "FAILED_PRECONDITION");
+}
+
+/// Adds `user` to `customer` with `permissions`, as admin.
+async fn add_member(app: &TestApp, customer: Uuid, user: Uuid, permissions: Value) {
+    data(
+        &app.graphql(
+            "mutation($c: ID!, $u: ID!, $p: [Permission!]) { addCustomerUser(customerId: $c, userId: $u, permissions: $p) { owner } }",
+            json!({"c": customer.to_string(), "u": user.to_string(), "p": permissions}),
+        )
+        .await,
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_grants_only_what_its_sender_still_holds_at_acceptance() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let manager = app.create_user("manager").await;
+    add_member(
+        &app,
+        customer,
+        manager,
+        json!(["USERS_MANAGE", "ACCOUNTS_WRITE"]),
+    )
+    .await;
+    let as_manager = app.token_for(manager);
+    let demoted_to = email("demoted");
+    let removed_to = email("removed");
+    for address in [&demoted_to, &removed_to] {
+        data(
+            &app.graphql_with(
+                &as_manager,
+                INVITE,
+                json!({"c": customer.to_string(), "e": address, "p": ["ACCOUNTS_WRITE"]}),
+            )
+            .await,
+        );
+    }
+    let demoted_token = mailbox::latest_to(&demoted_to).await.token();
+    let removed_token = mailbox::latest_to(&removed_to).await.token();
+    assert!(
+        mailbox::latest_to(&demoted_to)
+            .await
+            .text
+            .contains(&format!(
+                "Test User ({})",
+                app.store.users().get(manager).await.unwrap().unwrap().email
+            )),
+        "the email names who invited"
+    );
+
+    // Demoted: it no longer holds ACCOUNTS_WRITE, so its offer is void.
+    data(
+        &app.graphql(
+            "mutation($c: ID!, $u: ID!) { updateCustomerUser(customerId: $c, userId: $u, permissions: [USERS_MANAGE]) { owner } }",
+            json!({"c": customer.to_string(), "u": manager.to_string()}),
+        )
+        .await,
+    );
+    let refused = accept(&app, &demoted_token).await;
+    assert_eq!(error_code(&refused), "FAILED_PRECONDITION");
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer holds the rights"),
+        "{refused}"
+    );
+    assert!(
+        app.store
+            .users()
+            .get_by_email(&demoted_to)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Removed: its pending invitations are revoked with it.
+    data(
+        &app.graphql(
+            "mutation($c: ID!, $u: ID!) { removeCustomerUser(customerId: $c, userId: $u) }",
+            json!({"c": customer.to_string(), "u": manager.to_string()}),
+        )
+        .await,
+    );
+    assert_eq!(statuses(&app, customer, json!("PENDING")).await, vec![]);
+    assert_eq!(statuses(&app, customer, json!("REVOKED")).await.len(), 2);
+    assert_eq!(
+        error_code(&accept(&app, &removed_token).await),
+        "FAILED_PRECONDITION"
+    );
+}
+
+/// The `PasswordHashes` figure of the metrics line of the request whose
+/// answer is `reply` (by its request id).
+fn hashes_of(lines: &std::sync::Mutex<Vec<String>>, reply: &crate::helpers::Reply) -> u64 {
+    let id = reply
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a request id")
+        .to_owned();
+    lines
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["requestId"] == json!(id))
+        .expect("a metrics line for the request")["PasswordHashes"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_doomed_anonymous_accept_is_refused_before_any_password_is_hashed() {
+    let (app, lines) = TestApp::spawn_with_metrics(&[("METRICS", "on")]).await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let (_, suspended) = invited(&app, customer, &email("suspended")).await;
+    let existing = email("existing");
+    app.create_user_with_email(&existing).await;
+    let (_, for_existing) = invited(&app, customer, &existing).await;
+    let (revoked_id, revoked) = invited(&app, customer, &email("revoked")).await;
+    data(&app.graphql(REVOKE, json!({"id": revoked_id})).await);
+    let (_, fine) = invited(&app, customer, &email("fine")).await;
+
+    let reply = app.post_graphql(None, ACCEPT, json!({"t": revoked})).await;
+    assert_eq!(error_code(&reply.json()), "FAILED_PRECONDITION");
+    assert_eq!(hashes_of(&lines, &reply), 0, "revoked");
+    let reply = app
+        .post_graphql(None, ACCEPT, json!({"t": for_existing}))
+        .await;
+    assert_eq!(error_code(&reply.json()), "SIGN_IN_REQUIRED");
+    assert_eq!(hashes_of(&lines, &reply), 0, "existing user");
+
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { setCustomerStatus(id: $id, status: SUSPENDED) { status } }",
+            json!({"id": customer.to_string()}),
+        )
+        .await,
+    );
+    let reply = app
+        .post_graphql(None, ACCEPT, json!({"t": suspended}))
+        .await;
+    assert_eq!(error_code(&reply.json()), "FAILED_PRECONDITION");
+    assert_eq!(hashes_of(&lines, &reply), 0, "suspended customer");
+
+    // The count is real: an accept that creates a user hashes once.
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { setCustomerStatus(id: $id, status: ACTIVE) { status } }",
+            json!({"id": customer.to_string()}),
+        )
+        .await,
+    );
+    let reply = app.post_graphql(None, ACCEPT, json!({"t": fine})).await;
+    data(&reply.json());
+    assert_eq!(hashes_of(&lines, &reply), 1);
 }

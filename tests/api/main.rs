@@ -29,6 +29,7 @@ mod identity_provider;
 mod invitations;
 mod lambda;
 mod logs;
+mod mailbox;
 mod observability;
 mod pricing_tiers;
 mod request_counts;

@@ -76,7 +76,13 @@ async fn each_request_writes_one_emf_line_with_operation_latency_calls_and_error
         .collect();
     assert_eq!(
         names,
-        ["Latency", "DynamoDBCalls", "ConsumedCapacity", "Errors"]
+        [
+            "Latency",
+            "DynamoDBCalls",
+            "ConsumedCapacity",
+            "PasswordHashes",
+            "Errors"
+        ]
     );
     // Two reads (a list query and the default-tier pointer) of an empty
     // table: DynamoDB reports at least half a unit for each.

@@ -239,6 +239,15 @@ impl CustomerProfile {
         slugify(&source).unwrap_or_else(|| "customer".to_owned())
     }
 
+    /// The name people know the customer by: the company name, else first
+    /// and last name (as an invitation email names it).
+    pub fn display_name(&self) -> String {
+        match &self.company_name {
+            Some(company) => company.clone(),
+            None => format!("{} {}", self.first_name, self.last_name),
+        }
+    }
+
     /// The normalised terms `customers(filter: {search})` matches by
     /// prefix: email, company, first and last name.
     pub fn search_terms(&self) -> Vec<String> {

@@ -143,7 +143,8 @@ impl CustomerUserMutation {
 
     /// Removes a user from the customer and clears every role (`adminUser`,
     /// `billingUser`, …) that named it, in one transaction; returns the
-    /// user's id. The owner cannot be removed (`FAILED_PRECONDITION`).
+    /// user's id, and revokes the invitations it sent that are still
+    /// pending. The owner cannot be removed (`FAILED_PRECONDITION`).
     async fn remove_customer_user(
         &self,
         ctx: &Context<'_>,
@@ -161,9 +162,16 @@ impl CustomerUserMutation {
             },
         )
         .await?;
+        let change = audit::change(ctx)?;
         store(ctx)
             .memberships()
-            .remove_member(customer_id, user_id_parsed, &audit::change(ctx)?)
+            .remove_member(customer_id, user_id_parsed, &change)
+            .await?;
+        // A member who leaves takes back the invitations it sent (an accept
+        // would refuse them anyway: it checks the sender's rights).
+        store(ctx)
+            .invitations()
+            .revoke_sent_by(customer_id, user_id_parsed, &change)
             .await?;
         Ok(ID(user_id_parsed.to_string()))
     }

@@ -72,6 +72,7 @@ pub async fn hash_password(password: Password) -> Result<String, ApiError> {
             )
         })?
         .map_err(ApiError::internal)?;
+    crate::metrics::record_password_hash();
     // The permit goes with the hash, not the request: a request dropped
     // mid-hash (its deadline passed) leaves the hash running, which still
     // holds its core.

@@ -26,10 +26,12 @@ use super::error::from_sdk;
 use super::paging::fill_page;
 use super::{Db, StoreError, cursor, keys, unique};
 use crate::domain::access::Permission;
-use crate::domain::invitation::{Invitation, InvitationStatus};
+use crate::domain::invitation::{DeliveryStatus, Invitation, InvitationStatus};
 use crate::domain::page::{Page, PageRequest};
 
 mod write;
+
+pub use write::SIGN_IN_REQUIRED;
 
 /// Attempts at a write that may collide before giving up with `CONFLICT`.
 const WRITE_ATTEMPTS: u32 = 10;
@@ -60,6 +62,12 @@ struct InvitationItem {
     accepted_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     accepted_user_id: Option<String>,
+    /// Absent on invitations from before email delivery, whose token went
+    /// to the inviter: they read as `SENT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delivery_status: Option<DeliveryStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sent_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ttl: Option<i64>,
     version: u64,
@@ -82,6 +90,8 @@ impl InvitationItem {
                 .as_deref()
                 .map(parse_timestamp)
                 .transpose()?,
+            delivery_status: self.delivery_status.unwrap_or(DeliveryStatus::Sent),
+            sent_at: self.sent_at.as_deref().map(parse_timestamp).transpose()?,
             version: self.version,
         })
     }
@@ -96,6 +106,17 @@ pub struct Accepted {
     pub user_id: Uuid,
     /// Whether the user was created by this acceptance.
     pub created_user: bool,
+}
+
+/// Who accepts an invitation.
+#[derive(Debug, Clone)]
+pub enum Invitee {
+    /// Someone without an account, proven only by the token (which reached
+    /// the invited mailbox): a new user is created. Refused with
+    /// [`StoreError::SignInRequired`] when a user has the invited email.
+    New(NewInvitee),
+    /// A signed-in user whose email is the invited one.
+    Existing(Uuid),
 }
 
 /// What a new user gets when an invitation is accepted by someone without
@@ -127,6 +148,9 @@ fn too_much_contention() -> StoreError {
         message: "the invitation was being changed concurrently; try again".into(),
     }
 }
+
+/// The answer when whoever sent an invitation can no longer grant it.
+pub const INVITER_LOST_RIGHTS: &str = "this invitation can no longer be accepted: the member who sent it no longer holds the rights it grants; ask for a new invitation";
 
 /// Why a stored invitation cannot be accepted at `now`, if it cannot.
 fn unacceptable(invitation: &Invitation, now: DateTime<Utc>) -> Option<StoreError> {

@@ -1,10 +1,14 @@
 //! Invitations: a customer's offer to an email address to become a member
 //! with given permissions, redeemed with a secret token.
 //!
-//! The token is 32 random bytes (256 bits) in URL-safe base64, shown once
-//! to whoever invites; only its SHA-256 is stored, so the table alone
-//! cannot be used to accept an invitation. A plain hash (not a slow one) is
-//! enough because the token is random, not chosen by a person.
+//! The token is 32 random bytes (256 bits) in URL-safe base64, sent only to
+//! the invited mailbox ([`email`]) and never shown to whoever invites: the
+//! token is the proof that its holder controls that mailbox. Only its
+//! SHA-256 is stored, so the table alone cannot be used to accept an
+//! invitation. A plain hash (not a slow one) is enough because the token is
+//! random, not chosen by a person.
+
+pub mod email;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::Engine as _;
@@ -60,6 +64,31 @@ impl InvitationStatus {
     }
 }
 
+/// Whether the invitation email reached the mail service. Anything but
+/// `Sent` means the invitee may not have it: resend it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// Written, email not yet confirmed sent (or the sender stopped before
+    /// it could say).
+    Sending,
+    /// The mail service accepted the email.
+    Sent,
+    /// The mail service refused it or could not be reached.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The wire name, as stored and as in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sending => "SENDING",
+            Self::Sent => "SENT",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
 /// A stored invitation (without its token hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
@@ -81,6 +110,10 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
     /// When it was accepted.
     pub accepted_at: Option<DateTime<Utc>>,
+    /// Whether its latest email reached the mail service.
+    pub delivery_status: DeliveryStatus,
+    /// When its latest email was accepted by the mail service.
+    pub sent_at: Option<DateTime<Utc>>,
     /// Optimistic-locking version.
     pub version: u64,
 }
