@@ -11,37 +11,18 @@ import {
   MANIFEST,
   WEB,
   createTable,
-  freePort,
   graphql,
   launchBrowser,
   mintToken,
   outputDir,
+  preview,
   serve,
-  startProcess,
-  waitForPort,
 } from './lib/harness.mjs';
 
 if (!existsSync(path.join(WEB, 'dist/index.html')) || !existsSync(MANIFEST)) {
   throw new Error('examples/web is not built: run scripts/test-browser (npm ci, codegen, vite build)');
 }
 const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
-
-/** `vite preview` of the built app on a port of its own; resolves to its origin. */
-async function preview(t) {
-  const port = await freePort();
-  const child = startProcess(
-    path.join(WEB, 'node_modules/.bin/vite'),
-    ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    { cwd: WEB, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
-    t,
-  );
-  try {
-    await waitForPort(port, 'vite preview', child);
-  } catch (error) {
-    throw new Error(`${error.message}\n${child.output()}`);
-  }
-  return `http://127.0.0.1:${port}`;
-}
 
 /** Three tiers and three customers, written through an unrestricted gateway on the same table. */
 async function seed(t, table, token) {

@@ -3,7 +3,7 @@
 // hash GraphQL Code Generator computed at build time (`__meta__.hash`), and
 // never with its text: the gateway may enforce its trusted-documents
 // manifest, where an unknown text would be refused anyway. Queries travel as
-// GET (short URLs), the mutation as POST.
+// GET (short URLs), mutations as POST.
 import { Client, fetchExchange, type TypedDocumentNode } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
 
@@ -16,16 +16,17 @@ function documentHash(document: TypedDocumentNode<unknown, never> | unknown): st
   return hash;
 }
 
-/** A client for one gateway endpoint and bearer token. */
-export function makeClient(url: string, token: string): Client {
+/**
+ * A client for one gateway endpoint, with a bearer token or, for accepting
+ * an invitation as a newcomer, without one (no Authorization header at all).
+ */
+export function makeClient(url: string, token: string | null): Client {
   return new Client({
     url,
     // No document cache: each list page and the create are network calls.
     requestPolicy: 'network-only',
     preferGetMethod: false,
-    fetchOptions: () => ({
-      headers: { Authorization: `Bearer ${token}` },
-    }),
+    fetchOptions: () => (token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
     exchanges: [
       persistedExchange({
         enforcePersistedQueries: true,

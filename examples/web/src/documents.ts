@@ -1,6 +1,7 @@
-// Every operation the app runs. GraphQL Code Generator reads these, types
-// them against ../../schema.graphql, and lists them in the persisted
-// documents manifest: the gateway runs these and nothing else.
+// Every operation the app runs, on both of its pages (index.html and
+// accept.html). GraphQL Code Generator reads these, types them against
+// ../../schema.graphql, and lists them in the persisted documents
+// manifest: the gateway runs these and nothing else.
 import { graphql } from './gql';
 
 export const PricingTiersPage = graphql(`
@@ -57,6 +58,21 @@ export const CreatePricingTier = graphql(`
       ratePerMinute
       billingIncrementSeconds
       isDefault
+    }
+  }
+`);
+
+// The accept page's one operation, sent without a token by a newcomer (the
+// invitation token is the credential) or with the signed-in user's token
+// by someone who already has an account. The payload is flat on purpose:
+// an anonymous caller gets ids, nothing to traverse.
+export const AcceptInvitation = graphql(`
+  mutation AcceptInvitation($token: String!, $firstName: String, $lastName: String, $password: String) {
+    acceptInvitation(token: $token, firstName: $firstName, lastName: $lastName, password: $password) {
+      userId
+      customerId
+      createdUser
+      permissions
     }
   }
 `);

@@ -6,7 +6,7 @@ import type { Client, CombinedError } from '@urql/core';
 import './style.css';
 import { makeClient } from './client';
 import { CreatePricingTier, CustomersPage, PricingTiersPage } from './documents';
-import { describe } from './errors';
+import { describe, renderErrors } from './errors';
 import type { CreatePricingTierInput } from './gql/graphql';
 
 const TOKEN_KEY = 'switchboard:token';
@@ -105,24 +105,7 @@ class Pager {
 }
 
 function showErrors(error: CombinedError): void {
-  ui.errors.replaceChildren(
-    ...describe(error).map((shown) => {
-      const item = document.createElement('li');
-      item.dataset.code = shown.code;
-      if (shown.field) item.dataset.field = shown.field;
-      const code = document.createElement('strong');
-      code.textContent = shown.code;
-      item.append(code);
-      if (shown.field) {
-        const field = document.createElement('code');
-        field.textContent = shown.field;
-        item.append(' ', field);
-      }
-      item.append(`: ${shown.message}`);
-      if (shown.hint) item.append(` — ${shown.hint}`);
-      return item;
-    }),
-  );
+  renderErrors(ui.errors, describe(error));
 }
 
 function clearErrors(): void {

@@ -1,11 +1,13 @@
 // What every browser test needs: the real `switchboard` binary (serving, or
 // on Lambda behind a stand-in Runtime API), a table of its own in the
 // DynamoDB Local that scripts/test-browser started, tokens minted by the
-// binary, headless Chromium, and a folder for screenshots.
+// binary, the example app served on an origin of its own, the mails the
+// SES v2 emulator received, headless Chromium, and a folder for screenshots.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -41,7 +43,13 @@ export function gatewayEnv(table, extra = {}) {
     ...SECRETS,
     ...extra,
   };
-  for (const name of ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+  for (const name of [
+    'AWS_ENDPOINT_URL_DYNAMODB',
+    'AWS_ENDPOINT_URL_SESV2',
+    'AWS_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+  ]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return env;
@@ -136,6 +144,90 @@ export async function serve(t, table, extraEnv = {}) {
     throw new Error(`${error.message}\n${child.output()}`);
   }
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * `vite preview` of the example app on a port of its own (`port`, or a free
+ * one); resolves to its origin. `outDir` serves another build than
+ * examples/web/dist (see `buildApp`).
+ */
+export async function preview(t, { port, outDir } = {}) {
+  const listen = port ?? (await freePort());
+  const child = startProcess(
+    path.join(WEB, 'node_modules/.bin/vite'),
+    [
+      'preview',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(listen),
+      '--strictPort',
+      ...(outDir ? ['--outDir', outDir] : []),
+    ],
+    { cwd: WEB, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    t,
+  );
+  try {
+    await waitForPort(listen, 'vite preview', child);
+  } catch (error) {
+    throw new Error(`${error.message}\n${child.output()}`);
+  }
+  return `http://127.0.0.1:${listen}`;
+}
+
+/**
+ * The example app built (`vite build`, from the documents scripts/test-browser
+ * generated) into a temporary folder, removed when the test ends, for a
+ * gateway at `endpoint`: the pages that take no endpoint from their user
+ * (accept.html) are bound to one at build time (VITE_GRAPHQL_URL).
+ */
+export function buildApp(t, endpoint) {
+  const outDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-web-'));
+  t.after(() => rmSync(outDir, { recursive: true, force: true }));
+  const result = spawnSync(
+    path.join(WEB, 'node_modules/.bin/vite'),
+    ['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    {
+      cwd: WEB,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, VITE_GRAPHQL_URL: endpoint },
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) {
+    throw new Error(`vite build failed (${result.status}): ${result.stdout}${result.stderr}`);
+  }
+  return outDir;
+}
+
+/**
+ * The mails the SES v2 emulator (aws-ses-v2-local, at AWS_ENDPOINT_URL_SESV2)
+ * received for `address`, waiting up to `timeoutMs` for at least `count`.
+ * Its `GET /store` answers `{ templates, emails: [{ messageId, from,
+ * destination: { to, cc, bcc }, subject, body: { text, html }, at, … }] }`,
+ * `to` entries as the sender wrote them (`Name <address>` or `address`).
+ */
+export async function mailsTo(address, { count = 1, timeoutMs = 15000 } = {}) {
+  const endpoint = process.env.AWS_ENDPOINT_URL_SESV2;
+  if (!endpoint) {
+    throw new Error('AWS_ENDPOINT_URL_SESV2 is not set: run the browser tests with scripts/test-browser');
+  }
+  const wanted = address.toLowerCase();
+  const deadline = Date.now() + timeoutMs;
+  let mails = [];
+  for (;;) {
+    const response = await fetch(new URL('/store', endpoint));
+    if (!response.ok) throw new Error(`GET ${endpoint}/store: HTTP ${response.status}`);
+    const { emails } = await response.json();
+    mails = emails.filter((mail) =>
+      mail.destination.to.some((to) => (to.match(/<([^>]*)>\s*$/)?.[1] ?? to).trim().toLowerCase() === wanted),
+    );
+    if (mails.length >= count || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (mails.length < count) {
+    throw new Error(`${mails.length} mail(s) to ${address} after ${timeoutMs} ms, expected ${count}`);
+  }
+  return mails;
 }
 
 /** A free-form GraphQL request (for seeding data; the browser does the rest). */
