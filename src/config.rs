@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::access::PlatformRole;
 use crate::http::documents::TrustedDocuments;
 use crate::store::Timeouts;
 
@@ -254,6 +255,12 @@ pub struct JwtConfig {
     /// (`JWT_JWKS_MAX_AGE`, default 1 h): a key the provider withdrew stops
     /// working within this time, even if nobody sends an unknown `kid`.
     pub jwks_max_age: Duration,
+    /// Which token role (in `roles` or `cognito:groups`) grants which
+    /// platform role (`PLATFORM_ROLES`, `token-role=platform-role` pairs,
+    /// comma-separated; by default each platform role by its own name:
+    /// `admin`, `support`, `billing`, `telephony-edge`). A token naming
+    /// several gets the most privileged.
+    pub platform_roles: Vec<(String, PlatformRole)>,
 }
 
 /// Largest `JWT_LEEWAY_SECONDS`: more than five minutes of tolerated skew
@@ -282,6 +289,7 @@ impl fmt::Debug for JwtConfig {
             .field("user_claim", &self.user_claim)
             .field("leeway_seconds", &self.leeway_seconds)
             .field("jwks_max_age", &self.jwks_max_age)
+            .field("platform_roles", &self.platform_roles)
             .finish()
     }
 }
@@ -429,6 +437,7 @@ impl JwtConfig {
             user_claim: user_claim(env.optional("JWT_USER_CLAIM"))?,
             leeway_seconds: env.within("JWT_LEEWAY_SECONDS", 30, 0..=MAX_JWT_LEEWAY_SECONDS)?,
             jwks_max_age: env.duration("JWT_JWKS_MAX_AGE", DEFAULT_JWKS_MAX_AGE)?,
+            platform_roles: platform_roles(env.optional("PLATFORM_ROLES"))?,
         })
     }
 
@@ -475,6 +484,41 @@ fn user_claim(raw: Option<String>) -> Result<String, ConfigError> {
         });
     }
     Ok(claim)
+}
+
+/// `PLATFORM_ROLES`: `token-role=platform-role` pairs; unset, each
+/// platform role is granted by a token role of its own name.
+fn platform_roles(raw: Option<String>) -> Result<Vec<(String, PlatformRole)>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(PlatformRole::ALL
+            .into_iter()
+            .map(|r| (r.as_str().to_owned(), r))
+            .collect());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let problem = |problem: String| ConfigError {
+                variable: "PLATFORM_ROLES",
+                problem,
+            };
+            let (token_role, role) = pair
+                .split_once('=')
+                .ok_or_else(|| problem(format!("`{pair}` is not `token-role=platform-role`")))?;
+            let role = PlatformRole::from_name(role.trim()).ok_or_else(|| {
+                problem(format!(
+                    "`{}` is no platform role (admin, support, billing, telephony-edge)",
+                    role.trim()
+                ))
+            })?;
+            let token_role = token_role.trim();
+            if token_role.is_empty() {
+                return Err(problem(format!("`{pair}` names no token role")));
+            }
+            Ok((token_role.to_owned(), role))
+        })
+        .collect()
 }
 
 /// The key set must come over https, or plain http from this machine

@@ -352,8 +352,10 @@ mod tests {
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Test");
         assert_eq!(directive["Dimensions"], json!([["Operation"]]));
-        // Latency, DynamoDBCalls, ConsumedCapacity, Errors and one per code.
-        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 6);
+        // Latency, DynamoDBCalls, ConsumedCapacity, PasswordHashes, Errors
+        // and one per code.
+        assert_eq!(directive["Metrics"].as_array().unwrap().len(), 7);
+        assert_eq!(line["PasswordHashes"], 0);
         assert_eq!(line["ConsumedCapacity"], 0.0);
     }
 

@@ -44,6 +44,13 @@ impl TokenIssuer {
 
     /// A token for `subject`, valid for `ttl`, an admin's if `admin`.
     pub fn mint(&self, subject: &str, admin: bool, ttl: Duration) -> String {
+        self.mint_with_roles(subject, if admin { &[ADMIN_ROLE] } else { &[] }, ttl)
+    }
+
+    /// A token for `subject` whose `roles` claim lists `roles` (platform
+    /// roles such as `support` or `telephony-edge`, as `PLATFORM_ROLES`
+    /// maps them).
+    pub fn mint_with_roles(&self, subject: &str, roles: &[&str], ttl: Duration) -> String {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -54,7 +61,7 @@ impl TokenIssuer {
             iat: now,
             iss: self.issuer.as_deref(),
             aud: self.audience.as_deref(),
-            roles: if admin { vec![ADMIN_ROLE] } else { Vec::new() },
+            roles: roles.to_vec(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key).unwrap_or_default()
     }

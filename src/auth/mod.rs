@@ -30,6 +30,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::JwtConfig;
+use crate::domain::access::PlatformRole;
 pub use issuer::TokenIssuer;
 use jwks::Jwks;
 
@@ -43,6 +44,9 @@ pub struct Principal {
     pub subject: String,
     /// Whether the caller is a platform admin.
     pub is_admin: bool,
+    /// The platform role the token's roles grant (the most privileged, if
+    /// several), `None` for a user's token.
+    pub platform_role: Option<PlatformRole>,
     /// The Switchboard user the caller acts as: the value of the configured
     /// user claim (`JWT_USER_CLAIM`, default `sub`), when present.
     pub user_id: Option<String>,
@@ -110,6 +114,7 @@ pub struct TokenVerifier {
     audience: Option<String>,
     user_claim: String,
     leeway: u64,
+    platform_roles: Vec<(String, PlatformRole)>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -139,6 +144,7 @@ impl TokenVerifier {
             audience: config.audience.clone(),
             user_claim: config.user_claim.clone(),
             leeway: config.leeway_seconds,
+            platform_roles: config.platform_roles.clone(),
         }
     }
 
@@ -187,11 +193,18 @@ impl TokenVerifier {
             })?;
         let claims = data.claims;
         self.check_audience(&claims)?;
-        let is_admin = claims
+        let platform_role = claims
             .roles
             .iter()
             .chain(&claims.cognito_groups)
-            .any(|r| r == ADMIN_ROLE);
+            .filter_map(|held| {
+                self.platform_roles
+                    .iter()
+                    .find(|(token_role, _)| token_role == held)
+                    .map(|(_, role)| *role)
+            })
+            .max();
+        let is_admin = platform_role == Some(PlatformRole::Admin);
         let user_id = if self.user_claim == "sub" {
             claims.sub.clone()
         } else {
@@ -204,6 +217,7 @@ impl TokenVerifier {
         Ok(Principal {
             subject: claims.sub.unwrap_or_default(),
             is_admin,
+            platform_role,
             user_id,
         })
     }
@@ -259,6 +273,10 @@ mod tests {
             user_claim: "sub".into(),
             leeway_seconds: 0,
             jwks_max_age: crate::config::DEFAULT_JWKS_MAX_AGE,
+            platform_roles: PlatformRole::ALL
+                .into_iter()
+                .map(|r| (r.as_str().to_owned(), r))
+                .collect(),
         }
     }
 

@@ -8,7 +8,9 @@
 //! shows them as a matrix.
 //!
 //! The rules:
-//! - platform admins may do everything;
+//! - platform callers act by role ([`PlatformRole`]): admins do
+//!   everything, support reads, billing reads and changes billing controls
+//!   and quotas, the telephony edge only checks credentials;
 //! - platform actions (users, customers' lifecycle, pricing-tier writes)
 //!   are admin-only; reading pricing tiers is open to every signed-in caller;
 //! - on a customer the caller does not belong to, every action is
@@ -104,21 +106,92 @@ impl MemberAccess {
     }
 }
 
+/// What the platform's own staff and systems may do, by least privilege:
+/// a token's roles (`roles` / `cognito:groups`, mapped by `PLATFORM_ROLES`)
+/// name one. None of them acts as a user or needs a membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlatformRole {
+    /// The telephony edge: checks account credentials, nothing else. Its
+    /// token, on every call-setup path, must not be able to delete a
+    /// customer.
+    TelephonyEdge,
+    /// Support staff: read everything, change nothing.
+    Support,
+    /// Billing staff: read everything; change credit, billing settings,
+    /// billing flags and quotas.
+    Billing,
+    /// Everything.
+    Admin,
+}
+
+impl PlatformRole {
+    /// Every role, from least to most privileged.
+    pub const ALL: [Self; 4] = [
+        Self::TelephonyEdge,
+        Self::Support,
+        Self::Billing,
+        Self::Admin,
+    ];
+
+    /// The role's name in tokens and in `PLATFORM_ROLES`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TelephonyEdge => "telephony-edge",
+            Self::Support => "support",
+            Self::Billing => "billing",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// The role named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// Whether this role may do `action` (anywhere: platform roles are not
+    /// bound to customers).
+    pub fn permits(self, action: &Action) -> bool {
+        match self {
+            Self::Admin => true,
+            Self::Support => action.is_read(),
+            Self::Billing => {
+                action.is_read()
+                    || matches!(
+                        action,
+                        Action::WriteBilling | Action::WriteBillingControls | Action::SetQuotas
+                    )
+            }
+            Self::TelephonyEdge => *action == Action::VerifyCredentials,
+        }
+    }
+}
+
 /// Who is calling, once the token and its user have been checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
-    /// A platform admin (the token's roles say so).
-    Admin,
+    /// The platform's staff or systems, with the role the token names.
+    Platform(PlatformRole),
     /// An active user, acting within its memberships.
     User(Uuid),
 }
 
 impl Caller {
-    /// The user id, unless the caller is an admin.
+    /// A platform admin.
+    pub const ADMIN: Self = Self::Platform(PlatformRole::Admin);
+
+    /// The user id, unless the caller is the platform.
     pub fn user_id(self) -> Option<Uuid> {
         match self {
-            Self::Admin => None,
+            Self::Platform(_) => None,
             Self::User(id) => Some(id),
+        }
+    }
+
+    /// The platform role, unless the caller is a user.
+    pub fn platform_role(self) -> Option<PlatformRole> {
+        match self {
+            Self::Platform(role) => Some(role),
+            Self::User(_) => None,
         }
     }
 }
@@ -130,15 +203,29 @@ pub enum Action {
     /// or changing the status of customers; managing users; writing pricing
     /// tiers.
     Platform,
+    /// Reading what only the platform sees: the user directory, the audit
+    /// trail, a tier's accounts across customers.
+    ReadPlatform,
+    /// Checking an account's credentials (`verifyAccountCredentials`): the
+    /// telephony edge's one call.
+    VerifyCredentials,
+    /// Changing the billing controls only the platform sets: a customer's
+    /// `credit` and `delinquent`, an account's `creditLimit` and billing
+    /// model (`postpaid`).
+    WriteBillingControls,
+    /// Setting a customer's quotas.
+    SetQuotas,
     /// Reading the rate card.
     ReadPricingTiers,
     /// Reading a customer's profile (`CUSTOMER_READ`).
     ReadCustomer,
     /// Patching a customer's profile fields (`CUSTOMER_WRITE`).
     WriteCustomer,
-    /// Patching admin-only customer fields: status, credit, billing flags,
-    /// allowed domains.
-    WriteCustomerRestricted,
+    /// Changing a platform control: the fraud and risk flags, the telephony
+    /// switches that cost money or enable abuse, base limits, allowed
+    /// domains, re-enabling what the platform disabled (`docs/access.md`
+    /// lists them with the reason for each).
+    WritePlatformControls,
     /// Reading billing fields (`BILLING_READ`).
     ReadBilling,
     /// Patching the billing fields customers may set (`BILLING_WRITE`).
@@ -165,6 +252,7 @@ impl Action {
         matches!(
             self,
             Self::ReadPricingTiers
+                | Self::ReadPlatform
                 | Self::ReadCustomer
                 | Self::ReadBilling
                 | Self::ReadUsers
@@ -175,7 +263,13 @@ impl Action {
     /// The permission a member needs, if a member may do it at all.
     fn permission(&self) -> Option<Permission> {
         match self {
-            Self::Platform | Self::ReadPricingTiers | Self::WriteCustomerRestricted => None,
+            Self::Platform
+            | Self::ReadPlatform
+            | Self::VerifyCredentials
+            | Self::WriteBillingControls
+            | Self::SetQuotas
+            | Self::ReadPricingTiers
+            | Self::WritePlatformControls => None,
             Self::ReadCustomer => Some(Permission::CustomerRead),
             Self::WriteCustomer => Some(Permission::CustomerWrite),
             Self::ReadBilling => Some(Permission::BillingRead),
@@ -211,8 +305,12 @@ pub struct Target<'a> {
 /// Decides whether `caller` may do `action`, on `target` when the action
 /// concerns a customer (`None` for platform-wide actions).
 pub fn decide(caller: Caller, action: &Action, target: Option<Target<'_>>) -> Decision {
-    if caller == Caller::Admin {
-        return Decision::Allow;
+    if let Caller::Platform(role) = caller {
+        return if role.permits(action) {
+            Decision::Allow
+        } else {
+            Decision::Forbidden
+        };
     }
     match action {
         Action::ReadPricingTiers => return Decision::Allow,
@@ -282,10 +380,10 @@ mod tests {
 
     #[test]
     fn admins_may_do_anything_even_without_a_membership() {
-        for action in [Action::Platform, Action::WriteCustomerRestricted] {
-            assert_eq!(decide(Caller::Admin, &action, None), Decision::Allow);
+        for action in [Action::Platform, Action::WritePlatformControls] {
+            assert_eq!(decide(Caller::ADMIN, &action, None), Decision::Allow);
             assert_eq!(
-                decide(Caller::Admin, &action, on(Fraud, None)),
+                decide(Caller::ADMIN, &action, on(Fraud, None)),
                 Decision::Allow
             );
         }
@@ -309,7 +407,7 @@ mod tests {
         for action in [
             Action::ReadCustomer,
             Action::WriteCustomer,
-            Action::WriteCustomerRestricted,
+            Action::WritePlatformControls,
             Action::ReadUsers,
         ] {
             assert_eq!(decide(USER, &action, on(Active, None)), Decision::Hidden);
@@ -360,7 +458,7 @@ mod tests {
         assert_eq!(
             decide(
                 USER,
-                &Action::WriteCustomerRestricted,
+                &Action::WritePlatformControls,
                 on(Active, Some(&owner()))
             ),
             Decision::Forbidden

@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 
 use super::connection::Connection as Paged;
 use super::error::ApiError;
-use super::guard::{AdminGuard, principal};
+use super::guard::principal;
 use super::input::parse_id;
 use super::scalars::DateTime;
 use crate::domain::audit::{Actor, AuditEvent, Change, EntityType};
@@ -223,7 +223,7 @@ impl AuditQuery {
     /// deleted customer's trail is still here) until the retention
     /// (`AUDIT_RETENTION_DAYS`, default 400) expires them. Admins only.
     #[graphql(
-        guard = "AdminGuard",
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::ReadPlatform)",
         complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     async fn audit_events(

@@ -13,6 +13,20 @@ pub fn principal<'a>(ctx: &'a Context<'_>) -> Result<&'a Principal, ApiError> {
         .ok_or_else(ApiError::unauthenticated)
 }
 
+/// Lets through only platform callers whose role permits the action
+/// (`domain::access::PlatformRole::permits`): reads of what only the
+/// platform sees for admin, support and billing; `verifyAccountCredentials`
+/// for admin and the telephony edge. Everyone else gets `FORBIDDEN`.
+pub struct PlatformGuard(pub crate::domain::access::Action);
+
+impl Guard for PlatformGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        super::access::require_platform(ctx, &self.0)
+            .map(|_| ())
+            .map_err(Into::into)
+    }
+}
+
 /// Lets only platform admins through; everyone else gets `FORBIDDEN`.
 pub struct AdminGuard;
 

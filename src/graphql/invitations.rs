@@ -549,7 +549,7 @@ async fn deliver(
             },
             None => Inviter::Platform,
         },
-        Caller::Admin => Inviter::Platform,
+        Caller::Platform(_) => Inviter::Platform,
     };
     let customer_name = customer.profile.display_name();
     let email = InvitationEmail {

@@ -99,7 +99,7 @@ impl PricingTierNode {
     /// at a time; the same connection as `accounts(filter:
     /// {pricingTierId})`. Admins only.
     #[graphql(
-        guard = "AdminGuard",
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::ReadPlatform)",
         complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     async fn accounts(
@@ -239,6 +239,10 @@ impl PricingTierQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The id (UUID) of the pricing tier.")] id: ID,
     ) -> Result<Option<PricingTierNode>, ApiError> {
+        crate::graphql::access::require_platform(
+            ctx,
+            &crate::domain::access::Action::ReadPricingTiers,
+        )?;
         let id = parse_id(&id, "id")?;
         Ok(tiers(ctx).get(id).await?.map(PricingTierNode))
     }
@@ -261,6 +265,10 @@ impl PricingTierQuery {
         )]
         include_inactive: bool,
     ) -> Result<Connection<PricingTierNode>, ApiError> {
+        crate::graphql::access::require_platform(
+            ctx,
+            &crate::domain::access::Action::ReadPricingTiers,
+        )?;
         let page = PageRequest::new(first, after)?;
         let page = tiers(ctx).list(&page, include_inactive).await?;
         Ok(Connection::from_page(page, PricingTierNode))
@@ -272,6 +280,10 @@ impl PricingTierQuery {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<PricingTierNode>, ApiError> {
+        crate::graphql::access::require_platform(
+            ctx,
+            &crate::domain::access::Action::ReadPricingTiers,
+        )?;
         Ok(tiers(ctx).get_default().await?.map(PricingTierNode))
     }
 }

@@ -167,7 +167,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     };
     let asker = match &principal {
         None => Asker::Anonymous,
-        Some(p) if p.is_admin => Asker::Admin,
+        Some(p) if p.platform_role.is_some() => Asker::Admin,
         Some(_) => Asker::User,
     };
     let mut graphql_request = match admit(&state, incoming, asker, format) {
@@ -234,8 +234,8 @@ async fn request_access(
     state: &AppState,
     principal: &crate::auth::Principal,
 ) -> Result<RequestAccess, AccessRefusal> {
-    if principal.is_admin {
-        return Ok(RequestAccess::new(Caller::Admin));
+    if let Some(role) = principal.platform_role {
+        return Ok(RequestAccess::new(Caller::Platform(role)));
     }
     let refused: AccessRefusal = Box::new(|format| {
         unauthorized_with(
@@ -292,7 +292,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Ok(incoming) => incoming,
         Err(message) => return bad_request(format, message),
     };
-    let asker = if principal.is_admin {
+    let asker = if principal.platform_role.is_some() {
         Asker::Admin
     } else {
         Asker::User

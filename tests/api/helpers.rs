@@ -297,6 +297,16 @@ impl TestApp {
             .mint("admin@example.com", true, Duration::from_mins(10))
     }
 
+    /// A token with the platform role `role` (`support`, `billing`,
+    /// `telephony-edge`, `admin`) and no user.
+    pub fn platform_token(&self, role: &str) -> String {
+        self.issuer.mint_with_roles(
+            &format!("{role}@platform"),
+            &[role],
+            Duration::from_mins(10),
+        )
+    }
+
     /// A valid token without the admin role whose subject is no user: the
     /// gateway refuses it (401).
     pub fn stranger_token(&self) -> String {

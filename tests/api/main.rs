@@ -31,6 +31,8 @@ mod lambda;
 mod logs;
 mod mailbox;
 mod observability;
+mod platform_controls;
+mod platform_roles;
 mod pricing_tiers;
 mod request_counts;
 mod secrets;

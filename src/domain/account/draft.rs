@@ -65,6 +65,9 @@ pub struct AccountDraft {
     pub auto_recharge_config_given: bool,
     /// Enabled.
     pub enabled: bool,
+    /// Whether the platform switched the account off (see
+    /// [`super::AccountProfile::platform_hold`]); never client input.
+    pub platform_hold: bool,
     /// Active.
     pub is_active: bool,
     /// Verified.
@@ -123,6 +126,7 @@ impl AccountDraft {
             auto_recharge_config: None,
             auto_recharge_config_given: false,
             enabled: true,
+            platform_hold: false,
             is_active: true,
             is_verified: false,
             is_trial_account: false,
@@ -168,6 +172,7 @@ impl From<&AccountProfile> for AccountDraft {
             }),
             auto_recharge_config_given: false,
             enabled: p.enabled,
+            platform_hold: p.platform_hold,
             is_active: p.is_active,
             is_verified: p.is_verified,
             is_trial_account: p.is_trial_account,

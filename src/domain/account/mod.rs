@@ -13,6 +13,7 @@
 //! `kinds.rs` holds the closed sets and value objects, `draft.rs` the raw
 //! input; the rules and the stored shape live here.
 
+pub mod controls;
 mod draft;
 mod kinds;
 
@@ -115,6 +116,11 @@ pub struct AccountProfile {
     pub auto_recharge_config: Option<AutoRechargeConfig>,
     /// Generally enabled for service.
     pub enabled: bool,
+    /// The platform switched the account off (`enabled` or `isActive`
+    /// false): only the platform may switch it on again. Set and cleared
+    /// by the edge from the caller's role, never from client input.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub platform_hold: bool,
     /// Currently active.
     pub is_active: bool,
     /// Identity verified.
@@ -294,6 +300,7 @@ impl AccountProfile {
             auto_recharge,
             auto_recharge_config,
             enabled: d.enabled,
+            platform_hold: d.platform_hold,
             is_active: d.is_active,
             is_verified: d.is_verified,
             is_trial_account: d.is_trial_account,

@@ -33,6 +33,7 @@ use crate::domain::web::{parse_hostname, parse_origin, parse_subdomain, parse_we
 
 mod billing;
 mod contact;
+pub mod controls;
 mod draft;
 mod parse;
 mod profile;

@@ -1,6 +1,7 @@
 //! Account inputs: creation, patch and list filter, each turned into the
 //! domain's draft with the full input path on every error.
 
+use crate::domain::access::Action;
 use async_graphql::{ID, InputObject, MaybeUndefined};
 use uuid::Uuid;
 
@@ -346,23 +347,25 @@ fn widen(value: i32) -> Result<i64, ApiError> {
 }
 
 impl UpdateAccountInput {
-    /// The first field in the patch that only platform admins may change
-    /// (see [`CreateAccountInput::admin_only_field`]; a tier move too).
-    pub fn admin_only_field(&self) -> Option<&'static str> {
-        let given = |undefined: bool| !undefined;
-        if given(self.credit_limit.is_undefined()) {
-            Some("input.creditLimit")
-        } else if given(self.risk_rating.is_undefined()) {
-            Some("input.riskRating")
-        } else if given(self.risk_status.is_undefined()) {
-            Some("input.riskStatus")
-        } else if given(self.is_verified.is_undefined()) {
-            Some("input.isVerified")
-        } else if given(self.pricing_tier_id.is_undefined()) {
-            Some("input.pricingTierId")
-        } else {
-            None
+    /// The platform's fields the patch names, whatever their value: the
+    /// risk assessment, verification and the tier (platform controls) and
+    /// the credit line (a billing control).
+    pub fn named_controls(&self) -> Vec<(Action, &'static str)> {
+        let mut named = Vec::new();
+        for (undefined, field) in [
+            (self.risk_rating.is_undefined(), "input.riskRating"),
+            (self.risk_status.is_undefined(), "input.riskStatus"),
+            (self.is_verified.is_undefined(), "input.isVerified"),
+            (self.pricing_tier_id.is_undefined(), "input.pricingTierId"),
+        ] {
+            if !undefined {
+                named.push((Action::WritePlatformControls, field));
+            }
         }
+        if !self.credit_limit.is_undefined() {
+            named.push((Action::WriteBillingControls, "input.creditLimit"));
+        }
+        named
     }
 
     /// Writes the patch onto a draft of the current profile and returns

@@ -34,8 +34,12 @@ pub async fn account_for(
     let Some(account) = store.accounts().get(id).await? else {
         return Ok(None);
     };
-    if super::access::caller(ctx)? == crate::domain::access::Caller::Admin {
-        return Ok(Some(account));
+    if let crate::domain::access::Caller::Platform(role) = super::access::caller(ctx)? {
+        return if role.permits(action) {
+            Ok(Some(account))
+        } else {
+            Err(super::access::forbidden())
+        };
     }
     let Some(customer) = store.customers().get(account.customer_id).await? else {
         return Ok(None);
@@ -45,10 +49,47 @@ pub async fn account_for(
         .map(|_| account))
 }
 
+/// Which of the rights beyond `ACCOUNTS_WRITE` the caller holds on the
+/// accounts of `customer_id` (platform controls, billing controls, billing
+/// settings), decided once before a write.
+pub async fn allowed_controls(
+    ctx: &Context<'_>,
+    customer_id: uuid::Uuid,
+) -> Result<Vec<crate::domain::access::Action>, ApiError> {
+    use crate::domain::access::{Action, Decision, decide};
+    let candidates = [
+        Action::WritePlatformControls,
+        Action::WriteBillingControls,
+        Action::WriteBilling,
+    ];
+    let caller = super::access::caller(ctx)?;
+    if caller.platform_role().is_some() {
+        return Ok(candidates
+            .into_iter()
+            .filter(|a| decide(caller, a, None) == Decision::Allow)
+            .collect());
+    }
+    let Some(customer) = ctx
+        .data_unchecked::<Store>()
+        .customers()
+        .get(customer_id)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut allowed = Vec::new();
+    for action in candidates {
+        if super::access::decision(ctx, &action, &customer).await? == Decision::Allow {
+            allowed.push(action);
+        }
+    }
+    Ok(allowed)
+}
+
 /// Refuses a caller who is no admin an input field only admins may set.
 pub fn admin_only_field(ctx: &Context<'_>, field: Option<&'static str>) -> Result<(), ApiError> {
     match field {
-        Some(field) if super::access::caller(ctx)? != crate::domain::access::Caller::Admin => {
+        Some(field) if super::access::caller(ctx)? != crate::domain::access::Caller::ADMIN => {
             Err(ApiError {
                 code: super::error::Code::Forbidden,
                 message: "only platform admins may set this field".into(),

@@ -21,6 +21,7 @@ use super::types::{AccountNode, CreateAccountPayload, RotateAccountAuthSecretPay
 use super::{CreateAccountInput, UpdateAccountInput, account_for, admin_only_field};
 use crate::domain::InvalidInput;
 use crate::domain::access::Action;
+use crate::domain::account::controls;
 use crate::domain::account::{AccountDraft, AccountProfile};
 use crate::domain::credentials::{AuthSecret, SecretHasher, is_auth_id};
 use crate::graphql::access;
@@ -81,6 +82,9 @@ fn to_invalid(err: ApiError) -> InvalidInput {
     InvalidInput::new(err.field.unwrap_or_default(), err.message)
 }
 
+/// The refusal of a change that needs a right beyond `ACCOUNTS_WRITE`.
+const PLATFORM_CONTROL: &str = "this change needs a right beyond ACCOUNTS_WRITE: the platform's (risk, tier, base limits, switching on an account the platform switched off, credit and postpaid) or BILLING_WRITE (buying capacity); making the account safer needs none";
+
 /// Account mutations; platform admins only.
 #[derive(Default)]
 pub struct AccountMutation;
@@ -112,6 +116,25 @@ impl AccountMutation {
         admin_only_field(ctx, input.admin_only_field())?;
         let new = input.into_new_account()?;
         access::customer_for(ctx, new.customer_id, &Action::WriteAccounts).await?;
+        // A new account is measured against the defaults a member gets:
+        // more than that (postpaid, higher base limits, purchases) needs
+        // the same rights as raising it later.
+        let defaults = AccountProfile::parse(AccountDraft::new(
+            new.profile.name.clone(),
+            new.profile.email.clone(),
+        ))
+        .map_err(ApiError::from)?;
+        let allowed = super::allowed_controls(ctx, new.customer_id).await?;
+        if let Some((_, field)) = controls::needed(&defaults, &new.profile)
+            .into_iter()
+            .find(|(action, _)| !allowed.contains(action))
+        {
+            return Err(ApiError {
+                code: crate::graphql::error::Code::Forbidden,
+                message: PLATFORM_CONTROL.into(),
+                field: Some(field.to_owned()),
+            });
+        }
         let (secret, credential) = secrets(ctx)?.issue()?;
         let store = accounts(ctx);
         let change = audit::change(ctx)?;
@@ -147,12 +170,27 @@ impl AccountMutation {
     ) -> Result<AccountNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
-        account_for(ctx, id, &Action::WriteAccounts)
+        let found = account_for(ctx, id, &Action::WriteAccounts)
             .await?
             .ok_or_else(|| account_not_found(id))?;
-        admin_only_field(ctx, input.admin_only_field())?;
+        let allowed = super::allowed_controls(ctx, found.customer_id).await?;
+        if let Some((_, field)) = input
+            .named_controls()
+            .into_iter()
+            .find(|(action, _)| !allowed.contains(action))
+        {
+            return Err(ApiError {
+                code: crate::graphql::error::Code::Forbidden,
+                message: PLATFORM_CONTROL.into(),
+                field: Some(field.to_owned()),
+            });
+        }
+        let by_platform = access::caller(ctx)?.platform_role().is_some();
         let change = audit::change(ctx)?;
-        let account = accounts(ctx)
+        // Decided on the account the write is conditioned on: a member's
+        // patch cannot switch on what the platform switched off meanwhile.
+        let refused = std::sync::OnceLock::new();
+        let updated = accounts(ctx)
             .update(id, expected, &change, |current| {
                 let mut draft = AccountDraft::from(&current.profile);
                 let mut tier = current.pricing_tier_id;
@@ -160,11 +198,27 @@ impl AccountMutation {
                     .clone()
                     .apply(&mut draft, &mut tier)
                     .map_err(to_invalid)?;
-                let profile = AccountProfile::parse(draft).map_err(|e| e.within("input"))?;
+                let mut profile = AccountProfile::parse(draft).map_err(|e| e.within("input"))?;
+                if let Some((_, field)) = controls::needed(&current.profile, &profile)
+                    .into_iter()
+                    .find(|(action, _)| !allowed.contains(action))
+                {
+                    let _ = refused.set(field);
+                    return Err(crate::domain::InvalidInput::new(field, PLATFORM_CONTROL));
+                }
+                profile.platform_hold =
+                    controls::hold_after(&current.profile, &profile, by_platform);
                 Ok((profile, tier))
             })
-            .await?;
-        Ok(AccountNode(account))
+            .await;
+        if let Some(field) = refused.get() {
+            return Err(ApiError {
+                code: crate::graphql::error::Code::Forbidden,
+                message: PLATFORM_CONTROL.into(),
+                field: Some((*field).to_owned()),
+            });
+        }
+        Ok(AccountNode(updated?))
     }
 
     /// Replaces the account's auth secret (the old one stops working at
@@ -216,7 +270,9 @@ impl AccountMutation {
     /// `lastLogin`. Any failure (unknown `authId`, wrong secret, disabled,
     /// inactive or expired) is the same `UNAUTHENTICATED` error, and takes
     /// comparable time.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::VerifyCredentials)"
+    )]
     async fn verify_account_credentials(
         &self,
         ctx: &Context<'_>,

@@ -78,7 +78,9 @@ impl AccountQuery {
         filter: Option<AccountFilterInput>,
     ) -> Result<Paged<AccountNode>, ApiError> {
         let filter = filter.unwrap_or_default().parse()?;
-        if access::caller(ctx)? != Caller::Admin {
+        if let Caller::Platform(_) = access::caller(ctx)? {
+            access::require_platform(ctx, &crate::domain::access::Action::ReadAccounts)?;
+        } else {
             // A user lists the accounts of one of its customers at a time.
             let Some(customer_id) = filter.customer_id else {
                 return Err(ApiError::bad_input(

@@ -131,7 +131,7 @@ impl AccountNode {
                     self.0.id, self.0.customer_id
                 ))
             })?;
-        if crate::graphql::access::caller(ctx)? != crate::domain::access::Caller::Admin {
+        if crate::graphql::access::caller(ctx)? != crate::domain::access::Caller::ADMIN {
             crate::graphql::access::require(
                 ctx,
                 &crate::domain::access::Action::ReadCustomer,

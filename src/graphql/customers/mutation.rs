@@ -6,8 +6,9 @@ use async_graphql::{Context, ID, Object};
 use super::inputs::{CreateCustomerInput, UpdateCustomerInput};
 use super::types::{CustomerNode, CustomerStatus};
 use super::{MAX_REASON_LEN, customers};
-use crate::domain::access::Caller;
-use crate::domain::customer::{CustomerDraft, CustomerProfile};
+use crate::domain::InvalidInput;
+use crate::domain::access::{Action, Caller, Decision};
+use crate::domain::customer::{CustomerDraft, CustomerProfile, controls};
 use crate::domain::text::clean_text;
 use crate::domain::user::NewUser;
 use crate::graphql::error::ApiError;
@@ -16,6 +17,10 @@ use crate::graphql::idempotency;
 use crate::graphql::input::{parse_expected_version, parse_id};
 use crate::graphql::{access, audit};
 use crate::store::StoreError;
+
+/// The refusal of a change only the platform may make.
+pub const PLATFORM_CONTROL: &str =
+    "only the platform may open this control; a member may only make it safer";
 
 /// Customer mutations; platform admins only.
 #[derive(Default)]
@@ -68,8 +73,12 @@ impl CustomerMutation {
     /// with `CONFLICT` unless the customer is still at that version.
     /// Members need `CUSTOMER_WRITE` for profile fields and `BILLING_WRITE`
     /// for `automaticRefillAmount`, `lowBalanceAlertAmount` and
-    /// `defaultBillMethod`; `credit`, `delinquent` and the allowed domains
-    /// are admin-only.
+    /// `defaultBillMethod`; `credit` and `delinquent` are the platform's
+    /// (admin, billing), and so are the allowed domains (admin). Opening a
+    /// telephony control (international calling, media bypass, unlocking,
+    /// a higher outbound call rate or forwarding limit) is the platform's
+    /// too: a member may only make those safer (`FORBIDDEN` naming the
+    /// field otherwise).
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
@@ -83,7 +92,8 @@ impl CustomerMutation {
     ) -> Result<CustomerNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
-        if access::caller(ctx)? != Caller::Admin {
+        let mut may_loosen = true;
+        if access::caller(ctx)? != Caller::ADMIN {
             let customer = customers(ctx)
                 .get(id)
                 .await?
@@ -91,16 +101,36 @@ impl CustomerMutation {
             for action in input.actions() {
                 access::require(ctx, &action, &customer).await?;
             }
+            may_loosen = access::decision(ctx, &Action::WritePlatformControls, &customer).await?
+                == Decision::Allow;
         }
         let change = audit::change(ctx)?;
-        let customer = customers(ctx)
+        // Decided on the profile the write is conditioned on: a control the
+        // platform closed a moment ago is not reopened by a stale patch.
+        let loosened = std::sync::OnceLock::new();
+        let updated = customers(ctx)
             .update(id, expected, &change, |current| {
                 let mut draft = CustomerDraft::from(&current.profile);
                 input.clone().apply(&mut draft)?;
-                CustomerProfile::parse(draft).map_err(|e| e.within("input"))
+                let profile = CustomerProfile::parse(draft).map_err(|e| e.within("input"))?;
+                if !may_loosen
+                    && let Some(field) =
+                        controls::loosened(&current.profile.telephony, &profile.telephony)
+                {
+                    let _ = loosened.set(field);
+                    return Err(InvalidInput::new(field, PLATFORM_CONTROL));
+                }
+                Ok(profile)
             })
-            .await?;
-        Ok(CustomerNode(customer))
+            .await;
+        if let Some(field) = loosened.get() {
+            return Err(ApiError {
+                code: crate::graphql::error::Code::Forbidden,
+                message: PLATFORM_CONTROL.into(),
+                field: Some((*field).to_owned()),
+            });
+        }
+        Ok(CustomerNode(updated?))
     }
 
     /// Moves the customer to `status` (see `CustomerStatus` for the allowed

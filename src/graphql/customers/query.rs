@@ -90,6 +90,8 @@ impl CustomerQuery {
         if let Caller::User(user_id) = access::caller(ctx)? {
             return super::super::member_customers::list(ctx, user_id, &filter, page).await;
         }
+        // Every customer, for platform roles that read.
+        access::require_platform(ctx, &Action::ReadCustomer)?;
         let page = customers(ctx).list(&filter, &page).await?;
         Ok(Paged::from_page(page, CustomerNode))
     }

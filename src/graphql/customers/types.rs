@@ -506,7 +506,7 @@ impl CustomerNode {
     /// and to its accounts, memberships and invitations (read from an
     /// index, so a change may show a moment later). Admins only.
     #[graphql(
-        guard = "crate::graphql::guard::AdminGuard",
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::ReadPlatform)",
         complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     pub(super) async fn audit_events(

@@ -9,7 +9,6 @@ use crate::domain::customer::search_key;
 use crate::domain::page::PageRequest;
 use crate::graphql::access;
 use crate::graphql::error::ApiError;
-use crate::graphql::guard::AdminGuard;
 use crate::graphql::input::parse_id;
 use crate::store::UserFilter;
 
@@ -56,20 +55,33 @@ impl UserQuery {
     /// and the customers it belongs to.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<ViewerNode, ApiError> {
         match access::caller(ctx)? {
-            Caller::Admin => Ok(ViewerNode { user: None }),
+            Caller::Platform(role) => {
+                if !role.permits(&crate::domain::access::Action::ReadPricingTiers) {
+                    return Err(access::forbidden());
+                }
+                Ok(ViewerNode {
+                    user: None,
+                    role: Some(role),
+                })
+            }
             Caller::User(id) => {
                 let user = store(ctx)
                     .users()
                     .get(id)
                     .await?
                     .ok_or_else(ApiError::unauthenticated)?;
-                Ok(ViewerNode { user: Some(user) })
+                Ok(ViewerNode {
+                    user: Some(user),
+                    role: None,
+                })
             }
         }
     }
 
     /// The user with `id`, or `null`. Admins only.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::ReadPlatform)"
+    )]
     async fn user(
         &self,
         ctx: &Context<'_>,
@@ -80,7 +92,9 @@ impl UserQuery {
     }
 
     /// The user with this email (case-insensitive), or `null`. Admins only.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::ReadPlatform)"
+    )]
     async fn user_by_email(
         &self,
         ctx: &Context<'_>,
@@ -92,7 +106,7 @@ impl UserQuery {
     /// Users, newest first (in match order when searching), `first` (at
     /// most 100) at a time. Admins only.
     #[graphql(
-        guard = "AdminGuard",
+        guard = "crate::graphql::guard::PlatformGuard(crate::domain::access::Action::ReadPlatform)",
         complexity = "crate::graphql::connection::complexity(first, child_complexity)"
     )]
     async fn users(

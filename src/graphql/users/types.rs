@@ -130,9 +130,10 @@ impl UserNode {
         after: Option<String>,
     ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
         match access::caller(ctx)? {
-            Caller::Admin => {}
+            Caller::Platform(role)
+                if role.permits(&crate::domain::access::Action::ReadPlatform) => {}
             Caller::User(id) if id == self.0.id => {}
-            Caller::User(_) => return Err(access::forbidden()),
+            Caller::Platform(_) | Caller::User(_) => return Err(access::forbidden()),
         }
         memberships_of(ctx, &self.0, first, after).await
     }
@@ -258,8 +259,10 @@ impl CustomerMembershipNode {
 
 /// Who the caller is.
 pub struct ViewerNode {
-    /// The caller's user; `None` for a platform admin.
+    /// The caller's user; `None` for a platform caller.
     pub user: Option<User>,
+    /// The caller's platform role; `None` for a user.
+    pub role: Option<crate::domain::access::PlatformRole>,
 }
 
 /// Who the caller is: a platform admin, or a user with its memberships.
@@ -273,7 +276,13 @@ impl ViewerNode {
 
     /// Whether the caller is a platform admin (and so may do everything).
     async fn is_admin(&self) -> bool {
-        self.user.is_none()
+        self.role == Some(crate::domain::access::PlatformRole::Admin)
+    }
+
+    /// The caller's platform role (`admin`, `support`, `billing`,
+    /// `telephony-edge`); `null` for a user.
+    async fn platform_role(&self) -> Option<&'static str> {
+        self.role.map(crate::domain::access::PlatformRole::as_str)
     }
 
     /// The customers the caller belongs to, newest first (always empty for

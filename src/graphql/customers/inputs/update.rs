@@ -108,22 +108,28 @@ impl UpdateCustomerInput {
     /// What the patch does, in the policy's terms: each group of fields it
     /// touches needs its own permission.
     pub(in crate::graphql::customers) fn actions(&self) -> Vec<Action> {
-        let restricted = !self.credit.is_undefined()
-            || !self.delinquent.is_undefined()
-            || !self.allowed_domains_origins.is_undefined()
+        let platform = !self.allowed_domains_origins.is_undefined()
             || !self.allowed_domains_registration.is_undefined();
+        let billing_controls = !self.credit.is_undefined() || !self.delinquent.is_undefined();
         let billing = !self.automatic_refill_amount.is_undefined()
             || !self.low_balance_alert_amount.is_undefined()
             || !self.default_bill_method.is_undefined();
-        let mut actions = vec![Action::WriteCustomer];
-        if billing {
-            actions = vec![Action::WriteBilling];
-            if self.touches_profile() {
-                actions.push(Action::WriteCustomer);
-            }
+        let mut actions = Vec::new();
+        if self.touches_profile() {
+            actions.push(Action::WriteCustomer);
         }
-        if restricted {
-            actions.push(Action::WriteCustomerRestricted);
+        if billing {
+            actions.push(Action::WriteBilling);
+        }
+        if billing_controls {
+            actions.push(Action::WriteBillingControls);
+        }
+        if platform {
+            actions.push(Action::WritePlatformControls);
+        }
+        if actions.is_empty() {
+            // An empty patch still needs the right to change the customer.
+            actions.push(Action::WriteCustomer);
         }
         actions
     }
