@@ -435,10 +435,9 @@ fn condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
         .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
 }
 
+/// Four random characters that make a taken subdomain unique.
 fn random_suffix() -> String {
-    (0..4)
-        .map(|_| char::from(b"23456789abcdefghjkmnpqrstuvwxyz"[fastrand::usize(..31)]))
-        .collect()
+    crate::domain::random::string_from(crate::domain::customer::KEY_ALPHABET, 4)
 }
 
 /// Reads and writes customers.
