@@ -217,6 +217,90 @@ async fn nested_fields_need_their_own_permission() {
 }
 
 #[tokio::test]
+async fn a_mutation_payload_shows_only_the_fields_the_caller_may_read() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(
+        &app,
+        json!({"telephones": [{"telephoneType": "MOBILE", "number": "+14155550100"}], "metadata": {"secret": "m"}}),
+    )
+    .await;
+    let stored = app.store.customers().get(customer).await.unwrap().unwrap();
+    let billing = member(&app, customer, &["BILLING_WRITE"]).await;
+    let patch = |selection: &str| {
+        format!(
+            "mutation($id: ID!) {{ updateCustomer(id: $id, input: {{lowBalanceAlertAmount: \"5\"}}) {{ {selection} }} }}"
+        )
+    };
+    let id = json!({"id": customer.to_string()});
+    // What it wrote, it may read.
+    let own = app
+        .graphql_with(&billing, &patch("id lowBalanceAlertAmount"), id.clone())
+        .await;
+    assert_eq!(data(&own)["updateCustomer"]["lowBalanceAlertAmount"], "5");
+    // The profile needs CUSTOMER_READ, as in `customer(id:)`.
+    for field in [
+        "email",
+        "telephones { number }",
+        "metadata",
+        "owner { email }",
+        "customerKey",
+        "companyName",
+        "adminUser { id }",
+        "status",
+        "version",
+    ] {
+        let body = app.graphql_with(&billing, &patch(field), id.clone()).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{field}: {body}");
+        assert_eq!(
+            body["errors"][0]["path"][1],
+            field.split(' ').next().unwrap()
+        );
+        let text = body.to_string();
+        for secret in [
+            stored.profile.email.as_str(),
+            "+14155550100",
+            "\"secret\"",
+            stored.customer_key.as_str(),
+        ] {
+            assert!(!text.contains(secret), "{field} leaked {secret}: {text}");
+        }
+    }
+    // And a profile writer does not read billing fields through its payload.
+    let profile = member(&app, customer, &["CUSTOMER_WRITE"]).await;
+    let body = app
+        .graphql_with(
+            &profile,
+            "mutation($id: ID!) { updateCustomer(id: $id, input: {firstName: \"Owen\"}) { email credit } }",
+            id.clone(),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(body["errors"][0]["path"][1], "credit");
+    // The other payloads that carry a customer show it only with CUSTOMER_READ.
+    crate::accounts::tier(&app, "Base", true).await;
+    let accounts = member(&app, customer, &["ACCOUNTS_WRITE"]).await;
+    let body = app
+        .graphql_with(
+            &accounts,
+            "mutation($id: ID!) { createAccount(input: {customerId: $id, name: \"P\", email: \"p@example.com\"}) { account { id customer { email } } } }",
+            id.clone(),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let managers = member(&app, customer, &["USERS_MANAGE"]).await;
+    let target = app.create_user("payload").await;
+    add(&app, customer, target, &[]).await;
+    let body = app
+        .graphql_with(
+            &managers,
+            "mutation($c: ID!, $u: ID!) { updateCustomerUser(customerId: $c, userId: $u, permissions: []) { owner customer { email } } }",
+            json!({"c": customer.to_string(), "u": target.to_string()}),
+        )
+        .await;
+    assert_eq!(data(&body)["updateCustomerUser"]["customer"], Value::Null);
+}
+
+#[tokio::test]
 async fn a_manager_grants_only_what_it_holds_and_only_the_owner_hands_over_ownership() {
     let app = TestApp::spawn().await;
     let (customer, owner) = create_customer(&app, json!({})).await;
