@@ -301,6 +301,71 @@ async fn a_mutation_payload_shows_only_the_fields_the_caller_may_read() {
 }
 
 #[tokio::test]
+async fn users_read_alone_lists_the_members_without_the_customer() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let reader = app.create_user("users-reader").await;
+    add(&app, customer, reader, &["USERS_READ"]).await;
+    let token = app.token_for(reader);
+    let query =
+        "query($c: ID!, $after: String) { customerUsers(customerId: $c, first: 1, after: $after) {
+        edges { node { owner permissions user { id email } customer { id } } }
+        pageInfo { hasNextPage endCursor } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .graphql_with(
+                &token,
+                query,
+                json!({"c": customer.to_string(), "after": after}),
+            )
+            .await;
+        let list = data(&body)["customerUsers"].clone();
+        for edge in list["edges"].as_array().unwrap() {
+            let node = &edge["node"];
+            // The members, but not the customer's profile.
+            assert_eq!(node["customer"], Value::Null, "{body}");
+            assert!(node["user"]["email"].is_string());
+            seen.push((node["user"]["id"].clone(), node["owner"].clone()));
+        }
+        if list["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = list["pageInfo"]["endCursor"].clone();
+    }
+    seen.sort_by_key(|(id, _)| id.to_string());
+    let mut expected = vec![
+        (json!(owner.to_string()), json!(true)),
+        (json!(reader.to_string()), json!(false)),
+    ];
+    expected.sort_by_key(|(id, _)| id.to_string());
+    assert_eq!(seen, expected);
+    // The same list `Customer.users` gives a caller who may read the customer.
+    let listed = app
+        .graphql(
+            "query($c: ID!) { customer(id: $c) { users { edges { node { user { id } } } } } }",
+            json!({"c": customer.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        data(&listed)["customer"]["users"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Another customer, or none at all, reads as null.
+    let (other, _) = create_customer(&app, json!({})).await;
+    for id in [other, Uuid::now_v7()] {
+        let body = app
+            .graphql_with(&token, query, json!({"c": id.to_string()}))
+            .await;
+        assert_eq!(data(&body)["customerUsers"], Value::Null, "{body}");
+    }
+}
+
+#[tokio::test]
 async fn a_manager_grants_only_what_it_holds_and_only_the_owner_hands_over_ownership() {
     let app = TestApp::spawn().await;
     let (customer, owner) = create_customer(&app, json!({})).await;
@@ -808,6 +873,14 @@ async fn authorization_matrix() {
             ..read_customer(
                 "invitations",
                 "query($c: ID!) { invitations(customerId: $c) { edges { cursor } } }",
+                json!({"c": customer_s}),
+            )
+        },
+        Row {
+            members: (&["USERS_READ", "USERS_MANAGE"], Allowed),
+            ..read_customer(
+                "customerUsers",
+                "query($c: ID!) { customerUsers(customerId: $c) { edges { node { owner permissions user { id email } } } } }",
                 json!({"c": customer_s}),
             )
         },

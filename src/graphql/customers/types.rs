@@ -4,7 +4,6 @@
 use async_graphql::{Context, Enum, ID, Object};
 use serde_json::Value;
 
-use super::store;
 use crate::domain::access::Action;
 use crate::domain::customer::{self as model, Customer, CustomerProfile};
 use crate::domain::legal_document::{self as legal};
@@ -16,7 +15,7 @@ use crate::graphql::error::ApiError;
 use crate::graphql::input::int;
 use crate::graphql::loaders::loaders;
 use crate::graphql::scalars::{DateTime, Decimal, Json};
-use crate::graphql::users::{CustomerMembershipNode, UserNode};
+use crate::graphql::users::{CustomerMembershipNode, UserNode, members_of};
 use crate::store::AccountFilter;
 
 /// Business or person.
@@ -525,7 +524,8 @@ impl CustomerNode {
     }
     /// The customer's users (the owner included) with their permissions,
     /// `first` (at most 100) at a time; each user is `node.user`. Needs
-    /// `USERS_READ`.
+    /// `USERS_READ`; `customerUsers(customerId:)` lists the same without
+    /// `CUSTOMER_READ`.
     #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     pub(super) async fn users(
         &self,
@@ -538,16 +538,7 @@ impl CustomerNode {
     ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
         access::require(ctx, &Action::ReadUsers, &self.0).await?;
         let page = PageRequest::new(first, after)?;
-        let page = store(ctx).memberships().list(self.0.id, &page).await?;
-        // One batched read for the page's users, not one per edge.
-        let ids: Vec<_> = page.items.iter().map(|(m, _)| m.user_id).collect();
-        let users = store(ctx).users().get_many(&ids).await?;
-        let mut customers = std::collections::HashMap::from([(self.0.id, self.0.clone())]);
-        Ok(super::super::users::connection(
-            page,
-            &users,
-            &mut customers,
-        ))
+        members_of(ctx, &self.0, &page).await
     }
     /// The customer's telephony accounts, newest first, `first` (at most
     /// 100) at a time; the same connection as `accounts(filter:

@@ -163,6 +163,21 @@ pub async fn memberships_of(
     Ok(connection(page, &users, &mut customers))
 }
 
+/// One page of `customer`'s members with their users (one batched read for
+/// the page's users, not one per edge): `Customer.users` and
+/// `customerUsers`. The caller checks `USERS_READ` first.
+pub async fn members_of(
+    ctx: &Context<'_>,
+    customer: &Customer,
+    page: &PageRequest,
+) -> Result<Paged<CustomerMembershipNode>, ApiError> {
+    let page = store(ctx).memberships().list(customer.id, page).await?;
+    let ids: Vec<_> = page.items.iter().map(|(m, _)| m.user_id).collect();
+    let users = store(ctx).users().get_many(&ids).await?;
+    let mut customers = HashMap::from([(customer.id, customer.clone())]);
+    Ok(connection(page, &users, &mut customers))
+}
+
 /// Builds a membership connection from a page, with the users and
 /// customers already read; memberships whose user or customer is gone
 /// (being deleted) are left out.
