@@ -366,6 +366,49 @@ async fn users_read_alone_lists_the_members_without_the_customer() {
 }
 
 #[tokio::test]
+async fn a_member_cannot_learn_which_email_addresses_other_customers_use() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let (other, _) = create_customer(&app, json!({})).await;
+    let email_of = |id: Uuid| {
+        let app = &app;
+        async move {
+            app.store
+                .customers()
+                .get(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .profile
+                .email
+        }
+    };
+    let (own, taken) = (email_of(customer).await, email_of(other).await);
+    let free = format!("free-{}@example.com", Uuid::now_v7().simple());
+    let writer = member(&app, customer, &["CUSTOMER_WRITE"]).await;
+    let patch = |email: &str| json!({"id": customer.to_string(), "input": {"email": email}});
+    for token in [writer.clone(), app.token_for(owner)] {
+        let on_taken = app.graphql_with(&token, PATCH, patch(&taken)).await;
+        let on_free = app.graphql_with(&token, PATCH, patch(&free)).await;
+        assert_eq!(error_code(&on_taken), "FORBIDDEN", "{on_taken}");
+        // The same answer whether another customer uses the address or not.
+        assert_eq!(on_taken, on_free);
+        assert!(!on_taken.to_string().contains(&taken));
+    }
+    // Its own address, in any case, changes nothing that could collide.
+    data(
+        &app.graphql_with(&writer, PATCH, patch(&own.to_uppercase()))
+            .await,
+    );
+    // Admins keep the precise answer.
+    let admin = app.graphql(PATCH, patch(&taken)).await;
+    assert_eq!(error_code(&admin), "CONFLICT", "{admin}");
+    assert_eq!(crate::helpers::error_field(&admin), "input.email");
+    data(&app.graphql(PATCH, patch(&free)).await);
+    assert_eq!(email_of(customer).await, free);
+}
+
+#[tokio::test]
 async fn a_manager_grants_only_what_it_holds_and_only_the_owner_hands_over_ownership() {
     let app = TestApp::spawn().await;
     let (customer, owner) = create_customer(&app, json!({})).await;
@@ -544,9 +587,18 @@ fn check(row: &Row, caller: &str, status: StatusCode, body: &Value) {
 async fn authorization_matrix() {
     let app = TestApp::spawn().await;
     let (customer, owner) = create_customer(&app, json!({})).await;
-    let (_, other_owner) = create_customer(&app, json!({})).await;
+    let (other, other_owner) = create_customer(&app, json!({})).await;
     let customer_s = customer.to_string();
     let stored = app.store.customers().get(customer).await.unwrap().unwrap();
+    let other_email = app
+        .store
+        .customers()
+        .get(other)
+        .await
+        .unwrap()
+        .unwrap()
+        .profile
+        .email;
     let target = app.create_user("target").await;
     add(&app, customer, target, &[]).await;
     let target_email = app.store.users().get(target).await.unwrap().unwrap().email;
@@ -787,6 +839,15 @@ async fn authorization_matrix() {
             Allowed,
             Allowed,
             &["BILLING_WRITE"],
+        ),
+        // Admins learn the address is taken; members may not move it at all.
+        on_customer(
+            "updateCustomer (another email)",
+            PATCH,
+            json!({"id": customer_s, "input": {"email": other_email}}),
+            After("CONFLICT"),
+            FORBIDDEN,
+            &[],
         ),
         on_customer(
             "updateCustomer (credit, delinquent, allowed domains)",

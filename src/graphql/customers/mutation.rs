@@ -8,6 +8,7 @@ use super::types::{CustomerNode, CustomerStatus};
 use super::{MAX_REASON_LEN, customers};
 use crate::domain::access::Caller;
 use crate::domain::customer::{CustomerDraft, CustomerProfile};
+use crate::domain::email::same_address;
 use crate::domain::text::clean_text;
 use crate::domain::user::NewUser;
 use crate::graphql::error::ApiError;
@@ -68,8 +69,10 @@ impl CustomerMutation {
     /// with `CONFLICT` unless the customer is still at that version.
     /// Members need `CUSTOMER_WRITE` for profile fields and `BILLING_WRITE`
     /// for `automaticRefillAmount`, `lowBalanceAlertAmount` and
-    /// `defaultBillMethod`; `credit`, `delinquent` and the allowed domains
-    /// are admin-only.
+    /// `defaultBillMethod`; `credit`, `delinquent`, the allowed domains and
+    /// moving the customer to another `email` are admin-only (a member
+    /// would otherwise learn from a `CONFLICT` which addresses other
+    /// customers use).
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
@@ -83,12 +86,13 @@ impl CustomerMutation {
     ) -> Result<CustomerNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
-        if access::caller(ctx)? != Caller::Admin {
+        let member = access::caller(ctx)? != Caller::Admin;
+        if member {
             let customer = customers(ctx)
                 .get(id)
                 .await?
                 .ok_or_else(|| access::not_found(id))?;
-            for action in input.actions() {
+            for action in input.actions(&customer.profile.email) {
                 access::require(ctx, &action, &customer).await?;
             }
         }
@@ -97,6 +101,12 @@ impl CustomerMutation {
             .update(id, expected, &change, |current| {
                 let mut draft = CustomerDraft::from(&current.profile);
                 input.clone().apply(&mut draft)?;
+                if member && !same_address(&draft.email, &current.profile.email) {
+                    // Only the address checked above passes for a member; if
+                    // an admin moved the customer meanwhile, a member's
+                    // (former) address must not move it back and collide.
+                    draft.email.clone_from(&current.profile.email);
+                }
                 CustomerProfile::parse(draft).map_err(|e| e.within("input"))
             })
             .await?;
