@@ -1,6 +1,8 @@
 //! The edge side of the access policy (`domain::access`): who the caller
 //! of this request is, its membership of each customer it touches (read at
-//! most once per customer per request, never cached across requests), and
+//! most once per customer per request, never cached across requests, and
+//! always with a strongly consistent read, never from the eventually
+//! consistent memberships index), and
 //! the translation of a decision into a response: a hidden customer reads
 //! as `null` in queries and `NOT_FOUND` in mutations, exactly like one that
 //! does not exist; anything else refused is `FORBIDDEN`.
@@ -15,7 +17,7 @@ use super::error::{ApiError, Code};
 use crate::domain::access::{Action, Caller, Decision, MemberAccess, Target, decide};
 use crate::domain::customer::Customer;
 use crate::store::Store;
-use crate::store::memberships::Membership;
+use crate::store::memberships::{CheckedMemberships, Membership};
 
 /// Per-request access state, put into the request data by the HTTP layer
 /// once the token and its user are verified.
@@ -34,12 +36,18 @@ impl RequestAccess {
         }
     }
 
-    /// Records memberships already read (a list of the caller's own), so
-    /// checks on those customers need no further read.
-    pub fn remember(&self, memberships: &[Membership]) {
+    /// Records the caller's memberships read consistently in a batch (a page
+    /// of its customers), so checks on those customers need no further
+    /// read. Only [`CheckedMemberships`] are taken: a list read from the
+    /// memberships index may still show a permission revoked a moment ago,
+    /// and must never decide access. Another user's memberships are ignored.
+    pub fn remember(&self, checked: &CheckedMemberships) {
+        if self.caller != Caller::User(checked.user_id()) {
+            return;
+        }
         if let Ok(mut known) = self.memberships.lock() {
-            for m in memberships {
-                known.insert(m.customer_id, Some(m.access()));
+            for (customer_id, membership) in checked.iter() {
+                known.insert(customer_id, membership.map(Membership::access));
             }
         }
     }
@@ -224,6 +232,46 @@ pub async fn customer_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::access::Permission;
+    use crate::store::memberships::MemberRole;
+
+    fn membership(customer_id: Uuid, user_id: Uuid) -> Membership {
+        Membership {
+            customer_id,
+            user_id,
+            role: MemberRole::Member,
+            permissions: vec![Permission::CustomerRead],
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_cache_takes_only_the_callers_consistent_reads_absences_included() {
+        let (me, someone) = (Uuid::now_v7(), Uuid::now_v7());
+        let (member_of, gone, unread) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let access = RequestAccess::new(Caller::User(me));
+        // `remember` takes only `CheckedMemberships`, which only the store's
+        // consistent batch builds (not `list_for_user`, the index read).
+        access.remember(&CheckedMemberships::for_tests(
+            me,
+            HashMap::from([(member_of, Some(membership(member_of, me))), (gone, None)]),
+        ));
+        assert_eq!(
+            access.known(member_of),
+            Some(Some(membership(member_of, me).access()))
+        );
+        // A membership the consistent read did not find is known absent.
+        assert_eq!(access.known(gone), Some(None));
+        assert_eq!(access.known(unread), None);
+        // Another user's memberships never stand for the caller's.
+        let other = RequestAccess::new(Caller::User(someone));
+        other.remember(&CheckedMemberships::for_tests(
+            me,
+            HashMap::from([(member_of, Some(membership(member_of, me)))]),
+        ));
+        assert_eq!(other.known(member_of), None);
+    }
 
     #[test]
     fn decisions_map_to_stable_codes_and_hidden_reads_like_missing() {

@@ -408,6 +408,92 @@ async fn a_member_cannot_learn_which_email_addresses_other_customers_use() {
     assert_eq!(email_of(customer).await, free);
 }
 
+/// Leaves a copy of `user`'s membership of `customer` in the user's
+/// memberships index only (under a key no read of the table names), as
+/// real DynamoDB's index still shows a membership for a moment after it is
+/// removed or its permissions change. DynamoDB Local updates its indexes
+/// at once, so the lag itself cannot be produced.
+async fn leave_in_index(app: &TestApp, customer: Uuid, user: Uuid) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = switchboard::store::client_from_env().await;
+    let mut item = client
+        .get_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("CUSTOMER#{customer}")))
+        .key("sk", AttributeValue::S(format!("MEMBER#{user}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the membership");
+    item.insert("pk".into(), AttributeValue::S(format!("STALE#{customer}")));
+    client
+        .put_item()
+        .table_name(app.store.table_name())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_membership_the_index_still_lists_grants_nothing() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let user = app.create_user("revoked").await;
+    add(&app, customer, user, &ALL).await;
+    leave_in_index(&app, customer, user).await;
+    data(
+        &app.graphql(
+            "mutation($c: ID!, $u: ID!) { removeCustomerUser(customerId: $c, userId: $u) }",
+            json!({"c": customer.to_string(), "u": user.to_string()}),
+        )
+        .await,
+    );
+    // The index still lists the membership, with every permission.
+    let listed = app
+        .store
+        .memberships()
+        .list_for_user(
+            user,
+            &switchboard::domain::page::PageRequest::new(20, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let token = app.token_for(user);
+    // Neither the membership list nor a decision on its customer trusts it.
+    let viewer = app
+        .graphql_with(
+            &token,
+            "{ viewer { memberships { edges { node { permissions customer { id email } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&viewer)["viewer"]["memberships"]["edges"],
+        json!([]),
+        "{viewer}"
+    );
+    let customers = app
+        .graphql_with(
+            &token,
+            "{ customers { edges { node { id email users { edges { cursor } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&customers)["customers"]["edges"],
+        json!([]),
+        "{customers}"
+    );
+    let read = app
+        .graphql_with(&token, READ, json!({"id": customer.to_string()}))
+        .await;
+    assert_eq!(data(&read)["customer"], Value::Null);
+}
+
 #[tokio::test]
 async fn a_manager_grants_only_what_it_holds_and_only_the_owner_hands_over_ownership() {
     let app = TestApp::spawn().await;

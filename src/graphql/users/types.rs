@@ -138,8 +138,10 @@ impl UserNode {
     }
 }
 
-/// One page of `user`'s memberships with their customers, read in one
-/// batch per page.
+/// One page of `user`'s memberships with their customers: listed from the
+/// user's index, then each membership re-read consistently with its
+/// customer in one batch per page (a membership the index still shows but
+/// the table no longer holds is left out).
 pub async fn memberships_of(
     ctx: &Context<'_>,
     user: &User,
@@ -147,18 +149,25 @@ pub async fn memberships_of(
     after: Option<String>,
 ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
     let page = PageRequest::new(first, after)?;
-    let page = store(ctx)
+    let mut page = store(ctx)
         .memberships()
         .list_for_user(user.id, &page)
         .await?;
-    if let Ok(state) = ctx.data::<RequestAccess>()
-        && access::caller(ctx)? == Caller::User(user.id)
-    {
-        let own: Vec<Membership> = page.items.iter().map(|(m, _)| m.clone()).collect();
-        state.remember(&own);
-    }
+    // The index lists the page; the memberships shown, and the access
+    // decisions on their customers, come from a consistent read of each.
     let ids: Vec<Uuid> = page.items.iter().map(|(m, _)| m.customer_id).collect();
-    let mut customers = store(ctx).customers().get_many(&ids).await?;
+    let (mut customers, checked) = store(ctx)
+        .memberships()
+        .customers_with_membership(user.id, &ids)
+        .await?;
+    if let Ok(state) = ctx.data::<RequestAccess>() {
+        state.remember(&checked);
+    }
+    page.items = page
+        .items
+        .into_iter()
+        .filter_map(|(listed, cursor)| Some((checked.get(listed.customer_id)?.clone(), cursor)))
+        .collect();
     let users = HashMap::from([(user.id, user.clone())]);
     Ok(connection(page, &users, &mut customers))
 }

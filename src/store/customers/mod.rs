@@ -440,6 +440,15 @@ fn random_suffix() -> String {
     crate::domain::random::string_from(crate::domain::customer::KEY_ALPHABET, 4)
 }
 
+/// The customer a stored customer item holds, unless it is being deleted.
+pub(crate) fn live_from_item(item: Item) -> Result<Option<Customer>, StoreError> {
+    let item: CustomerItem = from_item(item)?;
+    if item.deleting.is_some() {
+        return Ok(None);
+    }
+    item.into_domain().map(Some)
+}
+
 /// Reads and writes customers.
 #[derive(Clone, Debug)]
 pub struct Customers {
@@ -489,9 +498,7 @@ impl Customers {
             .collect();
         let mut found = HashMap::new();
         for item in batch::get_all(&self.db, keys).await? {
-            let item: CustomerItem = from_item(item)?;
-            if item.deleting.is_none() {
-                let customer = item.into_domain()?;
+            if let Some(customer) = live_from_item(item)? {
                 found.insert(customer.id, customer);
             }
         }
