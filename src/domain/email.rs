@@ -21,6 +21,12 @@ pub fn parse_email(raw: &str) -> Result<String, String> {
     Ok(email.to_owned())
 }
 
+/// Whether `a` and `b` are the same address as uniqueness compares them
+/// (trimmed, case-insensitive).
+pub fn same_address(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

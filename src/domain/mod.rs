@@ -21,6 +21,7 @@ pub mod page;
 pub mod password;
 pub mod phone;
 pub mod pricing_tier;
+pub mod random;
 pub mod text;
 pub mod timezone;
 pub mod user;

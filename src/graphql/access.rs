@@ -1,6 +1,8 @@
 //! The edge side of the access policy (`domain::access`): who the caller
 //! of this request is, its membership of each customer it touches (read at
-//! most once per customer per request, never cached across requests), and
+//! most once per customer per request, never cached across requests, and
+//! always with a strongly consistent read, never from the eventually
+//! consistent memberships index), and
 //! the translation of a decision into a response: a hidden customer reads
 //! as `null` in queries and `NOT_FOUND` in mutations, exactly like one that
 //! does not exist; anything else refused is `FORBIDDEN`.
@@ -15,7 +17,7 @@ use super::error::{ApiError, Code};
 use crate::domain::access::{Action, Caller, Decision, MemberAccess, Target, decide};
 use crate::domain::customer::Customer;
 use crate::store::Store;
-use crate::store::memberships::Membership;
+use crate::store::memberships::{CheckedMemberships, Membership};
 
 /// Per-request access state, put into the request data by the HTTP layer
 /// once the token and its user are verified.
@@ -34,14 +36,33 @@ impl RequestAccess {
         }
     }
 
-    /// Records memberships already read (a list of the caller's own), so
-    /// checks on those customers need no further read.
-    pub fn remember(&self, memberships: &[Membership]) {
+    /// Records the caller's memberships read consistently in a batch (a page
+    /// of its customers), so checks on those customers need no further
+    /// read. Only [`CheckedMemberships`] are taken: a list read from the
+    /// memberships index may still show a permission revoked a moment ago,
+    /// and must never decide access. Another user's memberships are ignored.
+    pub fn remember(&self, checked: &CheckedMemberships) {
+        if self.caller != Caller::User(checked.user_id()) {
+            return;
+        }
         if let Ok(mut known) = self.memberships.lock() {
-            for m in memberships {
-                known.insert(m.customer_id, Some(m.access()));
+            for (customer_id, membership) in checked.iter() {
+                known.insert(customer_id, membership.map(Membership::access));
             }
         }
+    }
+
+    /// What is known of the caller's membership of `customer_id`: `None`
+    /// when it was not read yet in this request.
+    #[expect(
+        clippy::option_option,
+        reason = "three states: not read yet, read and absent, read and present"
+    )]
+    fn known(&self, customer_id: Uuid) -> Option<Option<MemberAccess>> {
+        self.memberships
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&customer_id).cloned())
     }
 }
 
@@ -66,12 +87,7 @@ async fn membership(
     let Caller::User(user_id) = access.caller else {
         return Ok(None);
     };
-    if let Some(known) = access
-        .memberships
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&customer_id).cloned())
-    {
+    if let Some(known) = access.known(customer_id) {
         return Ok(known);
     }
     let found = ctx
@@ -84,6 +100,32 @@ async fn membership(
         known.insert(customer_id, found.clone());
     }
     Ok(found)
+}
+
+/// The policy's decision for `action` on `customer` when it needs no read:
+/// the caller is an admin, or its membership of the customer was read
+/// already in this request. `None` when the membership is still to be
+/// read ([`decision`] does). Checks made once per field take this path
+/// first, so they await nothing and keep their futures small.
+pub fn decided(
+    ctx: &Context<'_>,
+    action: &Action,
+    customer: &Customer,
+) -> Result<Option<Decision>, ApiError> {
+    let access = state(ctx)?;
+    if let Caller::Platform(_) = access.caller {
+        return Ok(Some(decide(access.caller, action, None)));
+    }
+    Ok(access.known(customer.id).map(|member| {
+        decide(
+            access.caller,
+            action,
+            Some(Target {
+                status: customer.status,
+                membership: member.as_ref(),
+            }),
+        )
+    }))
 }
 
 /// The policy's decision for `action` on `customer`.
@@ -190,6 +232,46 @@ pub async fn customer_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::access::Permission;
+    use crate::store::memberships::MemberRole;
+
+    fn membership(customer_id: Uuid, user_id: Uuid) -> Membership {
+        Membership {
+            customer_id,
+            user_id,
+            role: MemberRole::Member,
+            permissions: vec![Permission::CustomerRead],
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_cache_takes_only_the_callers_consistent_reads_absences_included() {
+        let (me, someone) = (Uuid::now_v7(), Uuid::now_v7());
+        let (member_of, gone, unread) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let access = RequestAccess::new(Caller::User(me));
+        // `remember` takes only `CheckedMemberships`, which only the store's
+        // consistent batch builds (not `list_for_user`, the index read).
+        access.remember(&CheckedMemberships::for_tests(
+            me,
+            HashMap::from([(member_of, Some(membership(member_of, me))), (gone, None)]),
+        ));
+        assert_eq!(
+            access.known(member_of),
+            Some(Some(membership(member_of, me).access()))
+        );
+        // A membership the consistent read did not find is known absent.
+        assert_eq!(access.known(gone), Some(None));
+        assert_eq!(access.known(unread), None);
+        // Another user's memberships never stand for the caller's.
+        let other = RequestAccess::new(Caller::User(someone));
+        other.remember(&CheckedMemberships::for_tests(
+            me,
+            HashMap::from([(member_of, Some(membership(member_of, me)))]),
+        ));
+        assert_eq!(other.known(member_of), None);
+    }
 
     #[test]
     fn decisions_map_to_stable_codes_and_hidden_reads_like_missing() {

@@ -1,8 +1,9 @@
 //! `customers(...)` for a user: the customers it belongs to and may read,
 //! newest first, narrowed by the same filter admins use. Served from the
-//! user's membership list (one `Query` on GSI1 plus one `BatchGetItem` per
-//! page of memberships); a user belongs to few customers, so the filter is
-//! applied in memory.
+//! user's membership list (one `Query` on GSI1 plus one strongly consistent
+//! `BatchGetItem` per page of memberships, reading each customer with the
+//! membership itself, since the index may lag behind a revocation); a user
+//! belongs to few customers, so the filter is applied in memory.
 
 use super::connection::Connection as Paged;
 use async_graphql::Context;
@@ -60,17 +61,24 @@ pub async fn list(
                 },
             )
             .await?;
-        let memberships: Vec<_> = batch.items.iter().map(|(m, _)| m.clone()).collect();
+        // The index only proposes candidates: each membership is read
+        // again, consistently, with its customer, and that read decides.
+        let ids: Vec<Uuid> = batch.items.iter().map(|(m, _)| m.customer_id).collect();
+        let (mut customers, checked) = store
+            .memberships()
+            .customers_with_membership(user_id, &ids)
+            .await?;
         if let Ok(state) = ctx.data::<RequestAccess>() {
-            state.remember(&memberships);
+            state.remember(&checked);
         }
-        let ids: Vec<Uuid> = memberships.iter().map(|m| m.customer_id).collect();
-        let mut customers = store.customers().get_many(&ids).await?;
         let last = batch.items.last().map(|(_, c)| c.clone());
-        for (membership, cursor) in batch.items {
+        for (listed, cursor) in batch.items {
             if found.len() >= wanted {
                 break;
             }
+            let Some(membership) = checked.get(listed.customer_id) else {
+                continue;
+            };
             let Some(customer) = customers.remove(&membership.customer_id) else {
                 continue;
             };

@@ -217,6 +217,284 @@ async fn nested_fields_need_their_own_permission() {
 }
 
 #[tokio::test]
+async fn a_mutation_payload_shows_only_the_fields_the_caller_may_read() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(
+        &app,
+        json!({"telephones": [{"telephoneType": "MOBILE", "number": "+14155550100"}], "metadata": {"secret": "m"}}),
+    )
+    .await;
+    let stored = app.store.customers().get(customer).await.unwrap().unwrap();
+    let billing = member(&app, customer, &["BILLING_WRITE"]).await;
+    let patch = |selection: &str| {
+        format!(
+            "mutation($id: ID!) {{ updateCustomer(id: $id, input: {{lowBalanceAlertAmount: \"5\"}}) {{ {selection} }} }}"
+        )
+    };
+    let id = json!({"id": customer.to_string()});
+    // What it wrote, it may read.
+    let own = app
+        .graphql_with(&billing, &patch("id lowBalanceAlertAmount"), id.clone())
+        .await;
+    assert_eq!(data(&own)["updateCustomer"]["lowBalanceAlertAmount"], "5");
+    // The profile needs CUSTOMER_READ, as in `customer(id:)`.
+    for field in [
+        "email",
+        "telephones { number }",
+        "metadata",
+        "owner { email }",
+        "customerKey",
+        "companyName",
+        "adminUser { id }",
+        "status",
+        "version",
+    ] {
+        let body = app.graphql_with(&billing, &patch(field), id.clone()).await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{field}: {body}");
+        assert_eq!(
+            body["errors"][0]["path"][1],
+            field.split(' ').next().unwrap()
+        );
+        let text = body.to_string();
+        for secret in [
+            stored.profile.email.as_str(),
+            "+14155550100",
+            "\"secret\"",
+            stored.customer_key.as_str(),
+        ] {
+            assert!(!text.contains(secret), "{field} leaked {secret}: {text}");
+        }
+    }
+    // And a profile writer does not read billing fields through its payload.
+    let profile = member(&app, customer, &["CUSTOMER_WRITE"]).await;
+    let body = app
+        .graphql_with(
+            &profile,
+            "mutation($id: ID!) { updateCustomer(id: $id, input: {firstName: \"Owen\"}) { email credit } }",
+            id.clone(),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert_eq!(body["errors"][0]["path"][1], "credit");
+    // The other payloads that carry a customer show it only with CUSTOMER_READ.
+    crate::accounts::tier(&app, "Base", true).await;
+    let accounts = member(&app, customer, &["ACCOUNTS_WRITE"]).await;
+    let body = app
+        .graphql_with(
+            &accounts,
+            "mutation($id: ID!) { createAccount(input: {customerId: $id, name: \"P\", email: \"p@example.com\"}) { account { id customer { email } } } }",
+            id.clone(),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    let managers = member(&app, customer, &["USERS_MANAGE"]).await;
+    let target = app.create_user("payload").await;
+    add(&app, customer, target, &[]).await;
+    let body = app
+        .graphql_with(
+            &managers,
+            "mutation($c: ID!, $u: ID!) { updateCustomerUser(customerId: $c, userId: $u, permissions: []) { owner customer { email } } }",
+            json!({"c": customer.to_string(), "u": target.to_string()}),
+        )
+        .await;
+    assert_eq!(data(&body)["updateCustomerUser"]["customer"], Value::Null);
+}
+
+#[tokio::test]
+async fn users_read_alone_lists_the_members_without_the_customer() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let reader = app.create_user("users-reader").await;
+    add(&app, customer, reader, &["USERS_READ"]).await;
+    let token = app.token_for(reader);
+    let query =
+        "query($c: ID!, $after: String) { customerUsers(customerId: $c, first: 1, after: $after) {
+        edges { node { owner permissions user { id email } customer { id } } }
+        pageInfo { hasNextPage endCursor } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .graphql_with(
+                &token,
+                query,
+                json!({"c": customer.to_string(), "after": after}),
+            )
+            .await;
+        let list = data(&body)["customerUsers"].clone();
+        for edge in list["edges"].as_array().unwrap() {
+            let node = &edge["node"];
+            // The members, but not the customer's profile.
+            assert_eq!(node["customer"], Value::Null, "{body}");
+            assert!(node["user"]["email"].is_string());
+            seen.push((node["user"]["id"].clone(), node["owner"].clone()));
+        }
+        if list["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = list["pageInfo"]["endCursor"].clone();
+    }
+    seen.sort_by_key(|(id, _)| id.to_string());
+    let mut expected = vec![
+        (json!(owner.to_string()), json!(true)),
+        (json!(reader.to_string()), json!(false)),
+    ];
+    expected.sort_by_key(|(id, _)| id.to_string());
+    assert_eq!(seen, expected);
+    // The same list `Customer.users` gives a caller who may read the customer.
+    let listed = app
+        .graphql(
+            "query($c: ID!) { customer(id: $c) { users { edges { node { user { id } } } } } }",
+            json!({"c": customer.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        data(&listed)["customer"]["users"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Another customer, or none at all, reads as null.
+    let (other, _) = create_customer(&app, json!({})).await;
+    for id in [other, Uuid::now_v7()] {
+        let body = app
+            .graphql_with(&token, query, json!({"c": id.to_string()}))
+            .await;
+        assert_eq!(data(&body)["customerUsers"], Value::Null, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_member_cannot_learn_which_email_addresses_other_customers_use() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let (other, _) = create_customer(&app, json!({})).await;
+    let email_of = |id: Uuid| {
+        let app = &app;
+        async move {
+            app.store
+                .customers()
+                .get(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .profile
+                .email
+        }
+    };
+    let (own, taken) = (email_of(customer).await, email_of(other).await);
+    let free = format!("free-{}@example.com", Uuid::now_v7().simple());
+    let writer = member(&app, customer, &["CUSTOMER_WRITE"]).await;
+    let patch = |email: &str| json!({"id": customer.to_string(), "input": {"email": email}});
+    for token in [writer.clone(), app.token_for(owner)] {
+        let on_taken = app.graphql_with(&token, PATCH, patch(&taken)).await;
+        let on_free = app.graphql_with(&token, PATCH, patch(&free)).await;
+        assert_eq!(error_code(&on_taken), "FORBIDDEN", "{on_taken}");
+        // The same answer whether another customer uses the address or not.
+        assert_eq!(on_taken, on_free);
+        assert!(!on_taken.to_string().contains(&taken));
+    }
+    // Its own address, in any case, changes nothing that could collide.
+    data(
+        &app.graphql_with(&writer, PATCH, patch(&own.to_uppercase()))
+            .await,
+    );
+    // Admins keep the precise answer.
+    let admin = app.graphql(PATCH, patch(&taken)).await;
+    assert_eq!(error_code(&admin), "CONFLICT", "{admin}");
+    assert_eq!(crate::helpers::error_field(&admin), "input.email");
+    data(&app.graphql(PATCH, patch(&free)).await);
+    assert_eq!(email_of(customer).await, free);
+}
+
+/// Leaves a copy of `user`'s membership of `customer` in the user's
+/// memberships index only (under a key no read of the table names), as
+/// real DynamoDB's index still shows a membership for a moment after it is
+/// removed or its permissions change. DynamoDB Local updates its indexes
+/// at once, so the lag itself cannot be produced.
+async fn leave_in_index(app: &TestApp, customer: Uuid, user: Uuid) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = switchboard::store::client_from_env().await;
+    let mut item = client
+        .get_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("CUSTOMER#{customer}")))
+        .key("sk", AttributeValue::S(format!("MEMBER#{user}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the membership");
+    item.insert("pk".into(), AttributeValue::S(format!("STALE#{customer}")));
+    client
+        .put_item()
+        .table_name(app.store.table_name())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_membership_the_index_still_lists_grants_nothing() {
+    let app = TestApp::spawn().await;
+    let (customer, _) = create_customer(&app, json!({})).await;
+    let user = app.create_user("revoked").await;
+    add(&app, customer, user, &ALL).await;
+    leave_in_index(&app, customer, user).await;
+    data(
+        &app.graphql(
+            "mutation($c: ID!, $u: ID!) { removeCustomerUser(customerId: $c, userId: $u) }",
+            json!({"c": customer.to_string(), "u": user.to_string()}),
+        )
+        .await,
+    );
+    // The index still lists the membership, with every permission.
+    let listed = app
+        .store
+        .memberships()
+        .list_for_user(
+            user,
+            &switchboard::domain::page::PageRequest::new(20, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let token = app.token_for(user);
+    // Neither the membership list nor a decision on its customer trusts it.
+    let viewer = app
+        .graphql_with(
+            &token,
+            "{ viewer { memberships { edges { node { permissions customer { id email } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&viewer)["viewer"]["memberships"]["edges"],
+        json!([]),
+        "{viewer}"
+    );
+    let customers = app
+        .graphql_with(
+            &token,
+            "{ customers { edges { node { id email users { edges { cursor } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&customers)["customers"]["edges"],
+        json!([]),
+        "{customers}"
+    );
+    let read = app
+        .graphql_with(&token, READ, json!({"id": customer.to_string()}))
+        .await;
+    assert_eq!(data(&read)["customer"], Value::Null);
+}
+
+#[tokio::test]
 async fn a_manager_grants_only_what_it_holds_and_only_the_owner_hands_over_ownership() {
     let app = TestApp::spawn().await;
     let (customer, owner) = create_customer(&app, json!({})).await;
@@ -395,9 +673,18 @@ fn check(row: &Row, caller: &str, status: StatusCode, body: &Value) {
 async fn authorization_matrix() {
     let app = TestApp::spawn().await;
     let (customer, owner) = create_customer(&app, json!({})).await;
-    let (_, other_owner) = create_customer(&app, json!({})).await;
+    let (other, other_owner) = create_customer(&app, json!({})).await;
     let customer_s = customer.to_string();
     let stored = app.store.customers().get(customer).await.unwrap().unwrap();
+    let other_email = app
+        .store
+        .customers()
+        .get(other)
+        .await
+        .unwrap()
+        .unwrap()
+        .profile
+        .email;
     let target = app.create_user("target").await;
     add(&app, customer, target, &[]).await;
     let target_email = app.store.users().get(target).await.unwrap().unwrap().email;
@@ -639,6 +926,15 @@ async fn authorization_matrix() {
             Allowed,
             &["BILLING_WRITE"],
         ),
+        // Admins learn the address is taken; members may not move it at all.
+        on_customer(
+            "updateCustomer (another email)",
+            PATCH,
+            json!({"id": customer_s, "input": {"email": other_email}}),
+            After("CONFLICT"),
+            FORBIDDEN,
+            &[],
+        ),
         on_customer(
             "updateCustomer (credit, delinquent, allowed domains)",
             PATCH,
@@ -724,6 +1020,14 @@ async fn authorization_matrix() {
             ..read_customer(
                 "invitations",
                 "query($c: ID!) { invitations(customerId: $c) { edges { cursor } } }",
+                json!({"c": customer_s}),
+            )
+        },
+        Row {
+            members: (&["USERS_READ", "USERS_MANAGE"], Allowed),
+            ..read_customer(
+                "customerUsers",
+                "query($c: ID!) { customerUsers(customerId: $c) { edges { node { owner permissions user { id email } } } } }",
                 json!({"c": customer_s}),
             )
         },

@@ -111,6 +111,64 @@ async fn a_page_of_customers_with_owner_and_admin_user_takes_one_batch() {
 }
 
 #[tokio::test]
+async fn a_members_customers_and_memberships_are_checked_in_the_batch_that_reads_the_customers() {
+    let app = TestApp::spawn().await;
+    let member = app.create_user("counted").await;
+    for _ in 0..6 {
+        let id = customer(&app).await;
+        let body = app
+            .graphql(
+                "mutation($c: ID!, $u: ID!) { addCustomerUser(customerId: $c, userId: $u, permissions: [CUSTOMER_READ]) { owner } }",
+                json!({"c": id, "u": member.to_string()}),
+            )
+            .await;
+        data(&body);
+    }
+    let (watched, calls_of) = app.counted(&[]).await;
+    let token = watched.token_for(member);
+    // `viewer` reads the caller's user once more (`viewer.user`).
+    for (query, edges, user_reads) in [
+        (
+            "{ customers(first: 100) { edges { node { id email owner { id } } } } }",
+            "/data/customers/edges",
+            1,
+        ),
+        (
+            "{ viewer { memberships(first: 100) { edges { node { permissions customer { id email owner { id } } } } } } }",
+            "/data/viewer/memberships/edges",
+            2,
+        ),
+    ] {
+        calls_of.reset();
+        let body = watched.graphql_with(&token, query, json!({})).await;
+        assert_eq!(
+            body.pointer(edges).and_then(|e| e.as_array()).map(Vec::len),
+            Some(6),
+            "{body}"
+        );
+        assert!(
+            body.pointer(edges).unwrap()[0]["node"]
+                .to_string()
+                .contains("email"),
+            "{body}"
+        );
+        // The caller's user (authentication), the memberships index, one
+        // consistent batch of the customers with the caller's membership
+        // of each (no GetItem per customer for access checks; a page of
+        // more than 50 memberships makes it two), and one of the owners.
+        assert_eq!(
+            calls_of.take(),
+            BTreeMap::from([
+                ("BatchGetItem".to_owned(), 2),
+                ("GetItem".to_owned(), user_reads),
+                ("Query".to_owned(), 1)
+            ]),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn sub_accounts_list_their_masters_in_one_batch() {
     let app = TestApp::spawn().await;
     tier(&app, "Base", true).await;

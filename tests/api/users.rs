@@ -626,6 +626,27 @@ async fn adding_or_promoting_an_owner_demotes_the_previous_one_who_keeps_its_per
 }
 
 #[tokio::test]
+async fn adding_the_owner_as_owner_again_is_a_precondition_on_user_id_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    let before = members(&app, customer).await;
+    let again = add(&app, customer, owner, json!(["BILLING_READ"]), true).await;
+    assert_eq!(error_code(&again), "FAILED_PRECONDITION", "{again}");
+    assert_eq!(error_field(&again), "userId");
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already the customer's owner"),
+        "{again}"
+    );
+    assert_eq!(members(&app, customer).await, before);
+    // Without `owner: true` the owner is simply an existing member.
+    let plain = add(&app, customer, owner, json!([]), false).await;
+    assert_eq!(error_code(&plain), "CONFLICT", "{plain}");
+}
+
+#[tokio::test]
 async fn sixteen_concurrent_transfers_leave_exactly_one_owner() {
     let app = TestApp::spawn().await;
     let (customer, _) = create_customer(&app, json!({})).await;

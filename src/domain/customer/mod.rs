@@ -151,11 +151,13 @@ impl NewCustomer {
     }
 }
 
-/// A fresh random customer key: 10 characters from an alphabet without
-/// look-alikes (no `0/o`, `1/l/i`).
+/// Letters of generated customer keys and subdomain suffixes: digits and
+/// lower-case letters without look-alikes (no `0/o`, `1/l/i`).
+pub const KEY_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+
+/// A fresh random customer key: 10 characters of [`KEY_ALPHABET`] from the
+/// OS CSPRNG (it may serve as a key or salt, so it must not be
+/// predictable).
 pub fn generate_customer_key() -> String {
-    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
-    (0..CUSTOMER_KEY_LEN)
-        .map(|_| char::from(ALPHABET[fastrand::usize(..ALPHABET.len())]))
-        .collect()
+    crate::domain::random::string_from(KEY_ALPHABET, CUSTOMER_KEY_LEN)
 }

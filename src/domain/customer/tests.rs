@@ -174,8 +174,13 @@ fn search_terms_fit_a_sort_key_however_far_folding_expands_them() {
 }
 
 #[test]
-fn customer_keys_are_short_and_random() {
-    let a = generate_customer_key();
-    assert_eq!(a.len(), CUSTOMER_KEY_LEN);
-    assert_ne!(a, generate_customer_key());
+fn customer_keys_are_short_random_and_of_the_key_alphabet() {
+    let keys: std::collections::HashSet<String> =
+        (0..1_000).map(|_| generate_customer_key()).collect();
+    // About 49 bits each: a thousand keys never collide by chance.
+    assert_eq!(keys.len(), 1_000);
+    for key in &keys {
+        assert_eq!(key.len(), CUSTOMER_KEY_LEN);
+        assert!(key.bytes().all(|b| KEY_ALPHABET.contains(&b)), "{key}");
+    }
 }

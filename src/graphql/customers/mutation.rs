@@ -9,6 +9,7 @@ use super::{MAX_REASON_LEN, customers};
 use crate::domain::InvalidInput;
 use crate::domain::access::{Action, Caller, Decision};
 use crate::domain::customer::{CustomerDraft, CustomerProfile, controls};
+use crate::domain::email::same_address;
 use crate::domain::text::clean_text;
 use crate::domain::user::NewUser;
 use crate::graphql::error::ApiError;
@@ -74,7 +75,9 @@ impl CustomerMutation {
     /// Members need `CUSTOMER_WRITE` for profile fields and `BILLING_WRITE`
     /// for `automaticRefillAmount`, `lowBalanceAlertAmount` and
     /// `defaultBillMethod`; `credit` and `delinquent` are the platform's
-    /// (admin, billing), and so are the allowed domains (admin). Opening a
+    /// (admin, billing), and so are the allowed domains and moving the
+    /// customer to another `email` (admin: a member would otherwise learn
+    /// from a `CONFLICT` which addresses other customers use). Opening a
     /// telephony control (international calling, media bypass, unlocking,
     /// a higher outbound call rate or forwarding limit) is the platform's
     /// too: a member may only make those safer (`FORBIDDEN` naming the
@@ -93,12 +96,13 @@ impl CustomerMutation {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
         let mut may_loosen = true;
-        if access::caller(ctx)? != Caller::ADMIN {
+        let member = access::caller(ctx)? != Caller::ADMIN;
+        if member {
             let customer = customers(ctx)
                 .get(id)
                 .await?
                 .ok_or_else(|| access::not_found(id))?;
-            for action in input.actions() {
+            for action in input.actions(&customer.profile.email) {
                 access::require(ctx, &action, &customer).await?;
             }
             may_loosen = access::decision(ctx, &Action::WritePlatformControls, &customer).await?
@@ -112,6 +116,12 @@ impl CustomerMutation {
             .update(id, expected, &change, |current| {
                 let mut draft = CustomerDraft::from(&current.profile);
                 input.clone().apply(&mut draft)?;
+                if member && !same_address(&draft.email, &current.profile.email) {
+                    // Only the address checked above passes for a member; if
+                    // an admin moved the customer meanwhile, a member's
+                    // (former) address must not move it back and collide.
+                    draft.email.clone_from(&current.profile.email);
+                }
                 let profile = CustomerProfile::parse(draft).map_err(|e| e.within("input"))?;
                 if !may_loosen
                     && let Some(field) =

@@ -4,7 +4,6 @@
 use async_graphql::{Context, Enum, ID, Object};
 use serde_json::Value;
 
-use super::store;
 use crate::domain::access::Action;
 use crate::domain::customer::{self as model, Customer, CustomerProfile};
 use crate::domain::legal_document::{self as legal};
@@ -16,7 +15,7 @@ use crate::graphql::error::ApiError;
 use crate::graphql::input::int;
 use crate::graphql::loaders::loaders;
 use crate::graphql::scalars::{DateTime, Decimal, Json};
-use crate::graphql::users::{CustomerMembershipNode, UserNode};
+use crate::graphql::users::{CustomerMembershipNode, UserNode, members_of};
 use crate::store::AccountFilter;
 
 /// Business or person.
@@ -210,9 +209,32 @@ impl CustomerNode {
         &self.0.profile
     }
 
+    /// Every field but `id`, the billing ones and the connections (which
+    /// need their own permission) needs `CUSTOMER_READ`, exactly as
+    /// `customer(id:)` does: a node also reaches callers through mutation
+    /// payloads (`updateCustomer` by a member holding only `BILLING_WRITE`),
+    /// and a payload is a read. The membership is read once per request, so
+    /// after the first field this is a lookup.
+    async fn read(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
+        self.check(ctx, &Action::ReadCustomer).await
+    }
+
     /// Billing fields need `BILLING_READ` (admins always pass).
     async fn billing(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
-        access::require(ctx, &Action::ReadBilling, &self.0).await
+        self.check(ctx, &Action::ReadBilling).await
+    }
+
+    /// Requires `action` on this customer. Almost always decided without a
+    /// read (admin, or the membership known in this request); the first
+    /// check of a request reads the membership through a boxed future, so
+    /// the futures of the ~45 fields that check stay small (inlined, they
+    /// overflowed a 2 MiB test thread's stack in debug builds).
+    async fn check(&self, ctx: &Context<'_>, action: &Action) -> Result<(), ApiError> {
+        let decision = match access::decided(ctx, action, &self.0)? {
+            Some(decision) => decision,
+            None => Box::pin(access::decision(ctx, action, &self.0)).await?,
+        };
+        access::refusal(decision, self.0.id).map_or(Ok(()), Err)
     }
 }
 
@@ -237,69 +259,85 @@ impl CustomerNode {
         ID(self.0.id.to_string())
     }
     /// Business or person.
-    async fn customer_type(&self) -> CustomerType {
-        self.p().customer_type.into()
+    async fn customer_type(&self, ctx: &Context<'_>) -> Result<CustomerType, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().customer_type.into())
     }
     /// Main contact's first name.
-    async fn first_name(&self) -> &str {
-        &self.p().first_name
+    async fn first_name(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.p().first_name)
     }
     /// Main contact's last name.
-    async fn last_name(&self) -> &str {
-        &self.p().last_name
+    async fn last_name(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.p().last_name)
     }
     /// Primary email; unique among customers (case-insensitive).
-    async fn email(&self) -> &str {
-        &self.p().email
+    async fn email(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.p().email)
     }
     /// Company name (always present for BUSINESS customers).
-    async fn company_name(&self) -> Option<&str> {
-        self.p().company_name.as_deref()
+    async fn company_name(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().company_name.as_deref())
     }
     /// ISO 3166-1 alpha-2 country.
-    async fn country(&self) -> &str {
-        &self.p().country
+    async fn country(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.p().country)
     }
     /// ISO 4217 currency.
-    async fn currency(&self) -> &str {
-        self.p().currency.code()
+    async fn currency(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().currency.code())
     }
     /// Preferred language (BCP 47).
-    async fn language(&self) -> Option<&str> {
-        self.p().language.as_deref()
+    async fn language(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().language.as_deref())
     }
     /// Lifecycle status.
-    async fn status(&self) -> CustomerStatus {
-        self.0.status.into()
+    async fn status(&self, ctx: &Context<'_>) -> Result<CustomerStatus, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.status.into())
     }
     /// Why the status last changed.
-    async fn status_reason(&self) -> Option<&str> {
-        self.0.status_reason.as_deref()
+    async fn status_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.status_reason.as_deref())
     }
     /// Identifier in another system (CRM, billing).
-    async fn external_id(&self) -> Option<&str> {
-        self.p().external_id.as_deref()
+    async fn external_id(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().external_id.as_deref())
     }
     /// Tenant (not in use yet).
-    async fn tenant_id(&self) -> Option<&str> {
-        self.p().tenant_id.as_deref()
+    async fn tenant_id(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().tenant_id.as_deref())
     }
     /// Short random key, unique, generated at creation and never set by
     /// clients.
-    async fn customer_key(&self) -> &str {
-        &self.0.customer_key
+    async fn customer_key(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.0.customer_key)
     }
     /// Short, non-unique prefix for invoice numbers and the like.
-    async fn customer_prefix(&self) -> Option<&str> {
-        self.p().customer_prefix.as_deref()
+    async fn customer_prefix(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().customer_prefix.as_deref())
     }
     /// Custom domain; unique among customers.
-    async fn hostname(&self) -> Option<&str> {
-        self.p().hostname.as_deref()
+    async fn hostname(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().hostname.as_deref())
     }
     /// Subdomain label; unique among customers.
-    async fn subdomain(&self) -> &str {
-        self.0.subdomain()
+    async fn subdomain(&self, ctx: &Context<'_>) -> Result<&str, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.subdomain())
     }
     /// Delinquency flag (not acted on yet).
     async fn delinquent(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
@@ -307,12 +345,14 @@ impl CustomerNode {
         Ok(self.p().delinquent)
     }
     /// Website.
-    async fn website_url(&self) -> Option<&str> {
-        self.p().website_url.as_deref()
+    async fn website_url(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().website_url.as_deref())
     }
     /// Logo URL.
-    async fn logo(&self) -> Option<&str> {
-        self.p().logo.as_deref()
+    async fn logo(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().logo.as_deref())
     }
     /// Prepaid credit.
     async fn credit(&self, ctx: &Context<'_>) -> Result<Decimal, ApiError> {
@@ -345,110 +385,136 @@ impl CustomerNode {
         Ok(self.p().billing.default_bill_method.into())
     }
     /// International calling allowed.
-    async fn international_calling(&self) -> bool {
-        self.p().telephony.international_calling
+    async fn international_calling(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.international_calling)
     }
     /// Media bypass.
-    async fn media_bypass(&self) -> bool {
-        self.p().telephony.media_bypass
+    async fn media_bypass(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.media_bypass)
     }
     /// Account lock.
-    async fn account_lock(&self) -> bool {
-        self.p().telephony.account_lock
+    async fn account_lock(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.account_lock)
     }
     /// Call recording.
-    async fn call_recording(&self) -> bool {
-        self.p().telephony.call_recording
+    async fn call_recording(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.call_recording)
     }
     /// CNAM look-ups.
-    async fn cnam_look_ups(&self) -> bool {
-        self.p().telephony.cnam_look_ups
+    async fn cnam_look_ups(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.cnam_look_ups)
     }
     /// Hold music.
-    async fn hold_music(&self) -> bool {
-        self.p().telephony.hold_music
+    async fn hold_music(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.hold_music)
     }
     /// Call transcription.
-    async fn transcribe_calls(&self) -> bool {
-        self.p().telephony.transcribe_calls
+    async fn transcribe_calls(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.transcribe_calls)
     }
     /// Call debugging.
-    async fn call_debug(&self) -> bool {
-        self.p().telephony.call_debug
+    async fn call_debug(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.call_debug)
     }
     /// Months call records are kept.
-    async fn cdr_retention(&self) -> i32 {
-        int(self.p().telephony.cdr_retention)
+    async fn cdr_retention(&self, ctx: &Context<'_>) -> Result<i32, ApiError> {
+        self.read(ctx).await?;
+        Ok(int(self.p().telephony.cdr_retention))
     }
     /// Outbound calls per second.
-    async fn max_outbound_call_rate(&self) -> i32 {
-        int(self.p().telephony.max_outbound_call_rate)
+    async fn max_outbound_call_rate(&self, ctx: &Context<'_>) -> Result<i32, ApiError> {
+        self.read(ctx).await?;
+        Ok(int(self.p().telephony.max_outbound_call_rate))
     }
     /// Limit of forwarded calls.
-    async fn call_forwarding_call_limit(&self) -> Option<i32> {
-        self.p().telephony.call_forwarding_call_limit.map(int)
+    async fn call_forwarding_call_limit(&self, ctx: &Context<'_>) -> Result<Option<i32>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.p().telephony.call_forwarding_call_limit.map(int))
     }
     /// Administrative contact (a user of this customer).
     async fn admin_user(&self, ctx: &Context<'_>) -> Result<Option<UserNode>, ApiError> {
+        self.read(ctx).await?;
         user(ctx, self.p().role_users.admin_user).await
     }
     /// Billing contact (a user of this customer).
     async fn billing_user(&self, ctx: &Context<'_>) -> Result<Option<UserNode>, ApiError> {
+        self.read(ctx).await?;
         user(ctx, self.p().role_users.billing_user).await
     }
     /// Receives call recordings (a user of this customer).
     async fn call_recording_user(&self, ctx: &Context<'_>) -> Result<Option<UserNode>, ApiError> {
+        self.read(ctx).await?;
         user(ctx, self.p().role_users.call_recording_user).await
     }
     /// Support contact (a user of this customer).
     async fn support_user(&self, ctx: &Context<'_>) -> Result<Option<UserNode>, ApiError> {
+        self.read(ctx).await?;
         user(ctx, self.p().role_users.support_user).await
     }
     /// Addresses; at most one default per type.
-    async fn addresses(&self) -> Vec<AddressNode> {
-        self.p()
+    async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<AddressNode>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self
+            .p()
             .addresses
             .iter()
             .cloned()
             .map(AddressNode)
-            .collect()
+            .collect())
     }
     /// Telephones; at most one default per type.
-    async fn telephones(&self) -> Vec<TelephoneNode> {
-        self.p()
+    async fn telephones(&self, ctx: &Context<'_>) -> Result<Vec<TelephoneNode>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self
+            .p()
             .telephones
             .iter()
             .cloned()
             .map(TelephoneNode)
-            .collect()
+            .collect())
     }
     /// Legal documents.
-    async fn legal_documents(&self) -> Vec<LegalDocumentNode> {
-        self.p()
+    async fn legal_documents(&self, ctx: &Context<'_>) -> Result<Vec<LegalDocumentNode>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self
+            .p()
             .legal_documents
             .iter()
             .cloned()
             .map(LegalDocumentNode)
-            .collect()
+            .collect())
     }
     /// Origins allowed for CORS (domains, optionally with scheme and port).
-    async fn allowed_domains_origins(&self) -> &[String] {
-        &self.p().allowed_domains_origins
+    async fn allowed_domains_origins(&self, ctx: &Context<'_>) -> Result<&[String], ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.p().allowed_domains_origins)
     }
     /// Email domains allowed for user registration.
-    async fn allowed_domains_registration(&self) -> &[String] {
-        &self.p().allowed_domains_registration
+    async fn allowed_domains_registration(&self, ctx: &Context<'_>) -> Result<&[String], ApiError> {
+        self.read(ctx).await?;
+        Ok(&self.p().allowed_domains_registration)
     }
     /// Recognised settings (none are defined yet, so always `{}`).
-    async fn settings(&self) -> Json {
-        Json(Value::Object(self.p().settings.clone()))
+    async fn settings(&self, ctx: &Context<'_>) -> Result<Json, ApiError> {
+        self.read(ctx).await?;
+        Ok(Json(Value::Object(self.p().settings.clone())))
     }
     /// Free-form metadata.
-    async fn metadata(&self) -> Json {
-        Json(Value::Object(self.p().metadata.clone()))
+    async fn metadata(&self, ctx: &Context<'_>) -> Result<Json, ApiError> {
+        self.read(ctx).await?;
+        Ok(Json(Value::Object(self.p().metadata.clone())))
     }
     /// The one owner user.
     async fn owner(&self, ctx: &Context<'_>) -> Result<UserNode, ApiError> {
+        self.read(ctx).await?;
         user(ctx, Some(self.0.owner_user_id)).await?.ok_or_else(|| {
             ApiError::internal(format!(
                 "customer {} names owner {} who does not exist",
@@ -458,7 +524,8 @@ impl CustomerNode {
     }
     /// The customer's users (the owner included) with their permissions,
     /// `first` (at most 100) at a time; each user is `node.user`. Needs
-    /// `USERS_READ`.
+    /// `USERS_READ`; `customerUsers(customerId:)` lists the same without
+    /// `CUSTOMER_READ`.
     #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
     pub(super) async fn users(
         &self,
@@ -471,16 +538,7 @@ impl CustomerNode {
     ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
         access::require(ctx, &Action::ReadUsers, &self.0).await?;
         let page = PageRequest::new(first, after)?;
-        let page = store(ctx).memberships().list(self.0.id, &page).await?;
-        // One batched read for the page's users, not one per edge.
-        let ids: Vec<_> = page.items.iter().map(|(m, _)| m.user_id).collect();
-        let users = store(ctx).users().get_many(&ids).await?;
-        let mut customers = std::collections::HashMap::from([(self.0.id, self.0.clone())]);
-        Ok(super::super::users::connection(
-            page,
-            &users,
-            &mut customers,
-        ))
+        members_of(ctx, &self.0, &page).await
     }
     /// The customer's telephony accounts, newest first, `first` (at most
     /// 100) at a time; the same connection as `accounts(filter:
@@ -521,21 +579,25 @@ impl CustomerNode {
         crate::graphql::audit::customer_events(ctx, self.0.id, first, after).await
     }
     /// When the customer was created.
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime, ApiError> {
+        self.read(ctx).await?;
+        Ok(DateTime(self.0.created_at))
     }
     /// When the customer last changed.
-    async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime, ApiError> {
+        self.read(ctx).await?;
+        Ok(DateTime(self.0.updated_at))
     }
     /// Version for optimistic locking; pass it as `expectedVersion`.
-    async fn version(&self) -> i32 {
-        int(self.0.version)
+    async fn version(&self, ctx: &Context<'_>) -> Result<i32, ApiError> {
+        self.read(ctx).await?;
+        Ok(int(self.0.version))
     }
     /// Whether a deletion started and was interrupted before it finished
     /// (only such customers, listed with `customers(filter: {deleting:
     /// true})`, have `true`). Call `deleteCustomer` again to finish it.
-    async fn deleting(&self) -> bool {
-        self.0.deleting
+    async fn deleting(&self, ctx: &Context<'_>) -> Result<bool, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.deleting)
     }
 }

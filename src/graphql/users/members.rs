@@ -50,7 +50,10 @@ impl CustomerUserMutation {
     /// a member with its permissions (one transaction). Refused with
     /// `FAILED_PRECONDITION` when the customer's status accepts no new
     /// users or its `allowedDomainsRegistration` excludes the user's email
-    /// domain (`field: userId`). Admins only; members invite instead.
+    /// domain (`field: userId`), or when `owner: true` names the current
+    /// owner (`FAILED_PRECONDITION`, `field: userId`; nothing changes).
+    /// Adding a user who is already a member is `CONFLICT`. Admins only;
+    /// members invite instead.
     #[graphql(guard = "AdminGuard")]
     async fn add_customer_user(
         &self,

@@ -2,7 +2,8 @@
 //! caller's `viewer`, and a customer's users with their permissions.
 //!
 //! - `types.rs`: `User`, `CustomerMembership`, `Viewer` and the enums;
-//! - `query.rs`: `viewer`, `user`, `userByEmail`, `users`;
+//! - `query.rs`: `viewer`, `user`, `userByEmail`, `users`, and
+//!   `customerUsers` (a customer's users, for members with `USERS_READ`);
 //! - `mutation.rs`: creating, changing, disabling and deleting users;
 //! - `members.rs`: adding, changing and removing a customer's users.
 
@@ -15,6 +16,6 @@ pub use members::CustomerUserMutation;
 pub use mutation::{UserMutation, hash_password};
 pub use query::UserQuery;
 pub use types::{
-    CustomerMembershipNode, Permission, UserNode, UserStatus, ViewerNode, connection,
+    CustomerMembershipNode, Permission, UserNode, UserStatus, ViewerNode, connection, members_of,
     memberships_of, permissions,
 };

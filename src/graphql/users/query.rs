@@ -1,10 +1,11 @@
-//! User queries: the admin's user directory and everyone's `viewer`.
+//! User queries: the admin's user directory, everyone's `viewer`, and a
+//! customer's users for its members.
 
 use crate::graphql::connection::Connection as Paged;
 use async_graphql::{Context, ID, InputObject, Object};
 
-use super::types::{UserNode, UserStatus, ViewerNode, store};
-use crate::domain::access::Caller;
+use super::types::{CustomerMembershipNode, UserNode, UserStatus, ViewerNode, members_of, store};
+use crate::domain::access::{Action, Caller};
 use crate::domain::customer::search_key;
 use crate::domain::page::PageRequest;
 use crate::graphql::access;
@@ -75,6 +76,34 @@ impl UserQuery {
                     role: None,
                 })
             }
+        }
+    }
+
+    /// A customer's users (the owner included) with their permissions,
+    /// `first` (at most 100) at a time: the same connection as
+    /// `Customer.users`, for members who hold `USERS_READ` without
+    /// `CUSTOMER_READ` (each `node.customer` is then `null`). `null` when the
+    /// customer does not exist or the caller does not belong to it. Needs
+    /// `USERS_READ`.
+    #[graphql(complexity = "crate::graphql::connection::complexity(first, child_complexity)")]
+    async fn customer_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id (UUID) of the customer.")] customer_id: ID,
+        #[graphql(default = 20, desc = "How many items to return, 0 to 100.")] first: i32,
+        #[graphql(
+            desc = "The `endCursor` of the previous page, to continue after it; omit for the first page."
+        )]
+        after: Option<String>,
+    ) -> Result<Option<Paged<CustomerMembershipNode>>, ApiError> {
+        let customer_id = parse_id(&customer_id, "customerId")?;
+        let page = PageRequest::new(first, after)?;
+        let Some(customer) = store(ctx).customers().get(customer_id).await? else {
+            return Ok(None);
+        };
+        match access::visible(ctx, &Action::ReadUsers, customer).await? {
+            Some(customer) => members_of(ctx, &customer, &page).await.map(Some),
+            None => Ok(None),
         }
     }
 

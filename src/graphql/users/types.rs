@@ -139,8 +139,10 @@ impl UserNode {
     }
 }
 
-/// One page of `user`'s memberships with their customers, read in one
-/// batch per page.
+/// One page of `user`'s memberships with their customers: listed from the
+/// user's index, then each membership re-read consistently with its
+/// customer in one batch per page (a membership the index still shows but
+/// the table no longer holds is left out).
 pub async fn memberships_of(
     ctx: &Context<'_>,
     user: &User,
@@ -148,19 +150,41 @@ pub async fn memberships_of(
     after: Option<String>,
 ) -> Result<Paged<CustomerMembershipNode>, ApiError> {
     let page = PageRequest::new(first, after)?;
-    let page = store(ctx)
+    let mut page = store(ctx)
         .memberships()
         .list_for_user(user.id, &page)
         .await?;
-    if let Ok(state) = ctx.data::<RequestAccess>()
-        && access::caller(ctx)? == Caller::User(user.id)
-    {
-        let own: Vec<Membership> = page.items.iter().map(|(m, _)| m.clone()).collect();
-        state.remember(&own);
-    }
+    // The index lists the page; the memberships shown, and the access
+    // decisions on their customers, come from a consistent read of each.
     let ids: Vec<Uuid> = page.items.iter().map(|(m, _)| m.customer_id).collect();
-    let mut customers = store(ctx).customers().get_many(&ids).await?;
+    let (mut customers, checked) = store(ctx)
+        .memberships()
+        .customers_with_membership(user.id, &ids)
+        .await?;
+    if let Ok(state) = ctx.data::<RequestAccess>() {
+        state.remember(&checked);
+    }
+    page.items = page
+        .items
+        .into_iter()
+        .filter_map(|(listed, cursor)| Some((checked.get(listed.customer_id)?.clone(), cursor)))
+        .collect();
     let users = HashMap::from([(user.id, user.clone())]);
+    Ok(connection(page, &users, &mut customers))
+}
+
+/// One page of `customer`'s members with their users (one batched read for
+/// the page's users, not one per edge): `Customer.users` and
+/// `customerUsers`. The caller checks `USERS_READ` first.
+pub async fn members_of(
+    ctx: &Context<'_>,
+    customer: &Customer,
+    page: &PageRequest,
+) -> Result<Paged<CustomerMembershipNode>, ApiError> {
+    let page = store(ctx).memberships().list(customer.id, page).await?;
+    let ids: Vec<_> = page.items.iter().map(|(m, _)| m.user_id).collect();
+    let users = store(ctx).users().get_many(&ids).await?;
+    let mut customers = HashMap::from([(customer.id, customer.clone())]);
     Ok(connection(page, &users, &mut customers))
 }
 

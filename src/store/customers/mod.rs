@@ -435,10 +435,18 @@ fn condition_failed<R>(err: &SdkError<UpdateItemError, R>) -> bool {
         .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
 }
 
+/// Four random characters that make a taken subdomain unique.
 fn random_suffix() -> String {
-    (0..4)
-        .map(|_| char::from(b"23456789abcdefghjkmnpqrstuvwxyz"[fastrand::usize(..31)]))
-        .collect()
+    crate::domain::random::string_from(crate::domain::customer::KEY_ALPHABET, 4)
+}
+
+/// The customer a stored customer item holds, unless it is being deleted.
+pub(crate) fn live_from_item(item: Item) -> Result<Option<Customer>, StoreError> {
+    let item: CustomerItem = from_item(item)?;
+    if item.deleting.is_some() {
+        return Ok(None);
+    }
+    item.into_domain().map(Some)
 }
 
 /// Reads and writes customers.
@@ -490,9 +498,7 @@ impl Customers {
             .collect();
         let mut found = HashMap::new();
         for item in batch::get_all(&self.db, keys).await? {
-            let item: CustomerItem = from_item(item)?;
-            if item.deleting.is_none() {
-                let customer = item.into_domain()?;
+            if let Some(customer) = live_from_item(item)? {
                 found.insert(customer.id, customer);
             }
         }

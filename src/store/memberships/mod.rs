@@ -15,6 +15,8 @@
 //! - **Roles name members**: removing a member clears every role that names
 //!   it in the same transaction, conditioned on the customer version read.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
@@ -24,11 +26,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::codec::{Item, from_item, key, n, parse_timestamp, s, timestamp, to_item};
-use super::customers::Customers;
+use super::customers::{self, Customers};
 use super::error::from_sdk;
 use super::paging::fill_page;
 use super::users::Users;
-use super::{Db, StoreError, cursor, keys};
+use super::{Db, StoreError, batch, cursor, keys};
 use crate::domain::access::{MemberAccess, Permission};
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::page::{Page, PageRequest};
@@ -110,6 +112,42 @@ impl Membership {
             owner: self.role == MemberRole::Owner,
             permissions: self.permissions.clone(),
         }
+    }
+}
+
+/// A user's memberships of some customers as the table holds them now:
+/// read with strongly consistent reads of the membership items, never from
+/// the user's index (which lags behind writes). Only this store builds one,
+/// so code that caches memberships for access decisions can demand it and
+/// cannot be handed a list read from the index.
+#[derive(Debug, Clone, Default)]
+pub struct CheckedMemberships {
+    user_id: Uuid,
+    /// Every customer asked about, with the membership found, if any.
+    found: HashMap<Uuid, Option<Membership>>,
+}
+
+impl CheckedMemberships {
+    /// Whose memberships these are.
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    /// Every customer asked about, with the membership found (`None`: the
+    /// user does not belong to it).
+    pub fn iter(&self) -> impl Iterator<Item = (Uuid, Option<&Membership>)> {
+        self.found.iter().map(|(id, m)| (*id, m.as_ref()))
+    }
+
+    /// The membership of `customer_id`, if it was read and exists.
+    pub fn get(&self, customer_id: Uuid) -> Option<&Membership> {
+        self.found.get(&customer_id).and_then(Option::as_ref)
+    }
+
+    /// A set as the store would read it, for unit tests elsewhere.
+    #[cfg(test)]
+    pub(crate) fn for_tests(user_id: Uuid, found: HashMap<Uuid, Option<Membership>>) -> Self {
+        Self { user_id, found }
     }
 }
 
@@ -426,6 +464,45 @@ impl Memberships {
             .transpose()
     }
 
+    /// The customers `ids` (those that exist and are not being deleted)
+    /// and `user_id`'s membership of each, in one strongly consistent batch
+    /// (a customer and its memberships share a partition). A list of
+    /// memberships read from the user's index ([`Self::list_for_user`]) is
+    /// checked through this before it decides anything: a membership
+    /// removed or changed a moment ago may still show there.
+    pub async fn customers_with_membership(
+        &self,
+        user_id: Uuid,
+        ids: &[Uuid],
+    ) -> Result<(HashMap<Uuid, Customer>, CheckedMemberships), StoreError> {
+        let (uid, mut keys) = (user_id.to_string(), Vec::with_capacity(ids.len() * 2));
+        for id in ids {
+            let cid = id.to_string();
+            keys.push(key(keys::customer(&cid)));
+            keys.push(key(keys::membership(&cid, &uid)));
+        }
+        let mut customers = HashMap::new();
+        let mut checked = CheckedMemberships {
+            user_id,
+            found: ids.iter().map(|id| (*id, None)).collect(),
+        };
+        for item in batch::get_all(&self.db, keys).await? {
+            let is_member = item
+                .get(keys::SK)
+                .and_then(|sk| sk.as_s().ok())
+                .is_some_and(|sk| sk.starts_with(keys::MEMBER_PREFIX));
+            if is_member {
+                let membership = from_item::<MembershipItem>(item)?.into_domain()?;
+                checked
+                    .found
+                    .insert(membership.customer_id, Some(membership));
+            } else if let Some(customer) = customers::live_from_item(item)? {
+                customers.insert(customer.id, customer);
+            }
+        }
+        Ok((customers, checked))
+    }
+
     /// One page of a customer's members, oldest membership first by user id.
     pub async fn list(
         &self,
@@ -472,7 +549,11 @@ impl Memberships {
         })
     }
 
-    /// One page of the customers a user belongs to, newest customer first.
+    /// One page of the customers a user belongs to, newest customer first,
+    /// read from the user's index: eventually consistent, so it may still
+    /// show a membership just removed or changed (or not yet one just
+    /// added). Never decide access on it; check the page with
+    /// [`Self::customers_with_membership`].
     pub async fn list_for_user(
         &self,
         user_id: Uuid,

@@ -48,7 +48,8 @@ impl Memberships {
     /// as the new owner when `owner` (the previous owner stays a member
     /// with its permissions). Refused unless the customer accepts new users
     /// (`ACTIVE` or `INACTIVE`, not being deleted) and the user's email
-    /// domain is allowed; adding twice is a conflict.
+    /// domain is allowed; adding twice is a conflict, and making the owner
+    /// the owner again is `PreconditionAt { field: "userId" }`.
     pub async fn add_member(
         &self,
         customer_id: Uuid,
@@ -71,6 +72,12 @@ impl Memberships {
                 tokio::try_join!(customers.get(customer_id), users.get(user_id))?;
             let customer = customer.ok_or_else(|| customer_not_found(customer_id))?;
             let user = user.ok_or_else(|| user_not_found(user_id))?;
+            if owner && customer.owner_user_id == user_id {
+                // Nothing to move; the transaction below would also name the
+                // owner's membership and user item twice, which DynamoDB
+                // refuses as invalid.
+                return Err(already_owner());
+            }
             if !customer.status.accepts_new_resources() {
                 return Err(StoreError::FailedPrecondition(
                     "the customer's status does not allow new users".into(),
@@ -448,5 +455,13 @@ impl Memberships {
             }
         }
         Err(too_much_contention())
+    }
+}
+
+/// `addCustomerUser(owner: true)` naming the customer's owner.
+fn already_owner() -> StoreError {
+    StoreError::PreconditionAt {
+        field: "userId",
+        message: "the user is already the customer's owner".into(),
     }
 }

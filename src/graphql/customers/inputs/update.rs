@@ -10,6 +10,7 @@ use super::{
 use crate::domain::InvalidInput;
 use crate::domain::access::Action;
 use crate::domain::customer::CustomerDraft;
+use crate::domain::email::same_address;
 use crate::graphql::scalars::{Decimal, Json};
 
 /// Changes to a customer: an omitted field is unchanged; `null` clears a
@@ -24,7 +25,9 @@ pub struct UpdateCustomerInput {
     first_name: MaybeUndefined<String>,
     /// Last name.
     last_name: MaybeUndefined<String>,
-    /// Email (unique). The owner user's own email is not changed.
+    /// Email (unique). The owner user's own email is not changed. Only
+    /// admins move a customer to another address (`FORBIDDEN` for members,
+    /// owner included).
     email: MaybeUndefined<String>,
     /// Company name.
     company_name: MaybeUndefined<String>,
@@ -106,10 +109,21 @@ pub struct UpdateCustomerInput {
 
 impl UpdateCustomerInput {
     /// What the patch does, in the policy's terms: each group of fields it
-    /// touches needs its own permission.
-    pub(in crate::graphql::customers) fn actions(&self) -> Vec<Action> {
+    /// touches needs its own permission. Moving the customer to another
+    /// email address than `current_email` is a platform control: the
+    /// address is unique among customers, so a member's attempt would
+    /// learn from the answer whether another customer uses it. Sending the
+    /// address it already has (in any case) changes nothing and stays a
+    /// profile write.
+    pub(in crate::graphql::customers) fn actions(&self, current_email: &str) -> Vec<Action> {
+        let moves_email = match &self.email {
+            MaybeUndefined::Undefined => false,
+            MaybeUndefined::Null => true,
+            MaybeUndefined::Value(email) => !same_address(email, current_email),
+        };
         let platform = !self.allowed_domains_origins.is_undefined()
-            || !self.allowed_domains_registration.is_undefined();
+            || !self.allowed_domains_registration.is_undefined()
+            || moves_email;
         let billing_controls = !self.credit.is_undefined() || !self.delinquent.is_undefined();
         let billing = !self.automatic_refill_amount.is_undefined()
             || !self.low_balance_alert_amount.is_undefined()
