@@ -462,6 +462,11 @@ impl InvitationMutation {
             ));
         }
         crate::store::memberships::check_domain(&customer, &invitation.email, "token")?;
+        if let Some(max) = customer.quotas.max_users
+            && customer.usage.users >= u64::from(max)
+        {
+            return Err(crate::store::memberships::users_quota_reached(max).into());
+        }
         if !invitations.inviter_still_grants(&invitation).await? {
             return Err(ApiError::new(
                 super::error::Code::FailedPrecondition,

@@ -46,6 +46,7 @@ pub struct Query(
 pub struct Mutation(
     PricingTierMutation,
     CustomerMutation,
+    customers::CustomerQuotaMutation,
     AccountMutation,
     UserMutation,
     CustomerUserMutation,

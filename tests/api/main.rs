@@ -34,6 +34,7 @@ mod observability;
 mod platform_controls;
 mod platform_roles;
 mod pricing_tiers;
+mod quotas;
 mod request_counts;
 mod secrets;
 mod users;

@@ -37,6 +37,7 @@ pub mod controls;
 mod draft;
 mod parse;
 mod profile;
+pub mod quotas;
 mod search;
 mod status;
 #[cfg(test)]
@@ -101,6 +102,10 @@ pub struct Customer {
     /// Whether a deletion started and has not finished; such a customer is
     /// only listed for operators, who finish it by deleting it again.
     pub deleting: bool,
+    /// The limits the platform set.
+    pub quotas: quotas::Quotas,
+    /// What the customer uses of them.
+    pub usage: quotas::Usage,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

@@ -5,6 +5,7 @@
 mod inputs;
 mod mutation;
 mod query;
+mod quotas;
 mod types;
 
 use async_graphql::Context;
@@ -14,6 +15,7 @@ use crate::store::{Customers, Store};
 pub use inputs::*;
 pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
+pub use quotas::{CustomerQuotaMutation, QuotasNode, UsageNode};
 pub use types::*;
 
 /// Longest status reason.

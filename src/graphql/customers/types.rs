@@ -298,6 +298,16 @@ impl CustomerNode {
         self.read(ctx).await?;
         Ok(self.p().language.as_deref())
     }
+    /// The limits the platform set on the customer (`setCustomerQuotas`).
+    async fn quotas(&self, ctx: &Context<'_>) -> Result<super::QuotasNode, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.quotas.into())
+    }
+    /// What the customer uses of its quotas.
+    async fn usage(&self, ctx: &Context<'_>) -> Result<super::UsageNode, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.usage.into())
+    }
     /// Lifecycle status.
     async fn status(&self, ctx: &Context<'_>) -> Result<CustomerStatus, ApiError> {
         self.read(ctx).await?;

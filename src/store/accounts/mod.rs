@@ -25,6 +25,7 @@
 //! The secret hash is stored here and never leaves this module except to
 //! the credential check ([`Accounts::credentials`]).
 
+mod usage;
 mod write;
 
 use std::collections::HashMap;

@@ -12,17 +12,20 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::super::codec::{from_item, key, n, s, timestamp, to_item};
+use super::super::customers::Customers;
 use super::super::error::{ensure_version, from_sdk};
 use super::super::idempotency::IdempotencyKey;
 use super::super::transaction::{Cancelled, TxError, backoff, transact};
 use super::super::update::UpdateBuilder;
 use super::super::{PricingTiers, StoreError, audit, keys, unique};
+use super::usage::{self, UsageChange};
 use super::{AUTH_ID_KIND, AccountItem, Accounts, ENTITY, not_found};
 use crate::domain::InvalidInput;
 use crate::domain::account::{Account, AccountProfile, AccountType, NewAccount};
 use crate::domain::audit::{Change, EntityType};
 use crate::domain::credentials::generate_auth_id;
 use crate::domain::customer::CustomerStatus;
+use crate::domain::customer::quotas::Quotas;
 
 /// Attempts at a write that may collide (a generated `authId`, an
 /// optimistic read) before giving up with `CONFLICT`.
@@ -129,41 +132,35 @@ impl Accounts {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    /// Transaction item that counts one more account on the customer;
-    /// fails its condition unless the customer is `ACTIVE` and not being
-    /// deleted (explained by [`Self::customer_refusal`]).
-    fn customer_account_added(&self, customer_id: Uuid) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(self.db.table.as_ref())
-            .set_key(Some(key(keys::customer(&customer_id.to_string()))))
-            .update_expression("SET accountCount = if_not_exists(accountCount, :zero) + :one")
-            .condition_expression(
-                "attribute_exists(pk) AND #status = :active AND attribute_not_exists(deleting)",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", s("ACTIVE"))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+    /// The customer's quotas, read only when `change` grows a purchase
+    /// (the purchase conditions need them); else none are needed.
+    async fn quotas_for(
+        &self,
+        customer_id: Uuid,
+        change: UsageChange,
+    ) -> Result<Quotas, StoreError> {
+        if !change.grows_purchases() {
+            return Ok(Quotas::default());
+        }
+        Ok(Customers::new(self.db.clone())
+            .get(customer_id)
+            .await?
+            .map(|c| c.quotas)
+            .unwrap_or_default())
     }
 
-    /// Transaction item that counts one account fewer on the customer.
-    fn customer_account_removed(&self, customer_id: &str) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(self.db.table.as_ref())
-            .set_key(Some(key(keys::customer(customer_id))))
-            .update_expression("SET accountCount = if_not_exists(accountCount, :one) - :one")
-            // While the customer is being deleted its accounts are the
-            // cascade's: one deleted beside it could be a sub-account whose
-            // master the cascade already removed.
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleting)")
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+    /// Whether the customer item as it was would have taken an account
+    /// (there, not being deleted, `ACTIVE`): then only a quota read
+    /// earlier had changed.
+    fn customer_is_open(old: Option<&super::super::codec::Item>) -> bool {
+        old.is_some_and(|item| {
+            !item.contains_key("deleting")
+                && item
+                    .get("status")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("ACTIVE")
+        })
     }
 
     /// Explains a failed customer check from the item as it was.
@@ -257,10 +254,17 @@ impl Accounts {
                 )
             })?,
         };
+        let (cps, calls) = usage::purchases(&new.profile);
+        let growth = UsageChange {
+            accounts: 1,
+            cps,
+            calls,
+        };
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt).await;
             }
+            let quotas = self.quotas_for(new.customer_id, growth).await?;
             let uuid = Uuid::now_v7();
             let id = uuid.to_string();
             let auth_id = generate_auth_id();
@@ -304,7 +308,13 @@ impl Accounts {
             let mut items = vec![
                 TransactWriteItem::builder().put(put).build(),
                 unique::claim(&self.db, AUTH_ID_KIND, &auth_id, &id)?,
-                self.customer_account_added(new.customer_id)?,
+                usage::customer_update(
+                    &self.db,
+                    &new.customer_id.to_string(),
+                    growth,
+                    &quotas,
+                    true,
+                )?,
                 self.tiers().attach_account_item(tier_id)?,
             ];
             let mut parts = vec![
@@ -338,6 +348,13 @@ impl Accounts {
                         return Err(StoreError::IdempotencyKeyTaken);
                     }
                     if failed.contains(&Part::Customer) {
+                        if let Some(err) = usage::quota_refusal(c.old_item(2), growth) {
+                            return Err(err);
+                        }
+                        if Self::customer_is_open(c.old_item(2)) {
+                            // Only a quota changed since it was read: again.
+                            continue;
+                        }
                         return Err(Self::customer_refusal(new.customer_id, &c, 2));
                     }
                     if failed.contains(&Part::AttachTier) {
@@ -361,6 +378,7 @@ impl Accounts {
     /// written. A tier move detaches from the old tier and attaches to the
     /// new one in the same transaction. Turning `isActive` or `enabled` on
     /// requires the customer to be `ACTIVE` (checked in the transaction).
+    #[allow(clippy::too_many_lines)] // one transaction's items with their parts, kept together
     pub async fn update(
         &self,
         id: Uuid,
@@ -425,7 +443,26 @@ impl Accounts {
             }
             let switched_on = (new_item.profile.is_active && !current_item.profile.is_active)
                 || (new_item.profile.enabled && !current_item.profile.enabled);
-            if switched_on {
+            let (old_cps, old_calls) = usage::purchases(&current_item.profile);
+            let (new_cps, new_calls) = usage::purchases(&new_item.profile);
+            let bought = UsageChange {
+                accounts: 0,
+                cps: new_cps - old_cps,
+                calls: new_calls - old_calls,
+            };
+            if bought != UsageChange::default() {
+                // One update of the customer: the purchase counters, under
+                // the quotas, and the ACTIVE check a switch-on needs.
+                let quotas = self.quotas_for(current.customer_id, bought).await?;
+                items.push(usage::customer_update(
+                    &self.db,
+                    &current.customer_id.to_string(),
+                    bought,
+                    &quotas,
+                    switched_on,
+                )?);
+                parts.push(Part::Customer);
+            } else if switched_on {
                 items.push(self.customer_active_check(current.customer_id)?);
                 parts.push(Part::Customer);
             }
@@ -440,7 +477,18 @@ impl Accounts {
                     if let Some(index) = parts.iter().position(|p| *p == Part::Customer)
                         && failed.contains(&Part::Customer)
                     {
-                        return Err(Self::customer_refusal(current.customer_id, &c, index));
+                        if let Some(err) = usage::quota_refusal(c.old_item(index), bought) {
+                            return Err(err);
+                        }
+                        let open = c.old_item(index).is_some_and(|item| {
+                            !item.contains_key("deleting")
+                                && (!switched_on || Self::customer_is_open(Some(item)))
+                        });
+                        if !open {
+                            return Err(Self::customer_refusal(current.customer_id, &c, index));
+                        }
+                        // A quota changed since it was read: read again.
+                        continue;
                     }
                     if expected_version.is_some() && failed.contains(&Part::Account) {
                         return Err(StoreError::Conflict {
@@ -586,7 +634,20 @@ impl Accounts {
                 unique::release(&self.db, AUTH_ID_KIND, &current.auth_id, &id_s)?,
                 self.tiers().detach_account_item(tier)?,
                 audit::record(&self.db, change, EntityType::Account, id, Some(customer_id))?,
-                self.customer_account_removed(&current.customer_id)?,
+                {
+                    let (cps, calls) = usage::purchases(&current.profile);
+                    usage::customer_update(
+                        &self.db,
+                        &current.customer_id,
+                        UsageChange {
+                            accounts: -1,
+                            cps: -cps,
+                            calls: -calls,
+                        },
+                        &Quotas::default(),
+                        false,
+                    )?
+                },
             ];
             let mut parts = vec![
                 Part::Account,

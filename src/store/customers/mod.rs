@@ -27,6 +27,7 @@ mod write;
 
 pub use list::CustomerFilter;
 
+use crate::domain::customer::quotas::{Quotas, Usage};
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
@@ -69,6 +70,13 @@ const NOT_PROFILE: &[&str] = &[
     "updatedAt",
     "version",
     "accountCount",
+    "memberCount",
+    "purchasedCpsTotal",
+    "purchasedConcurrentCallsTotal",
+    "maxAccounts",
+    "maxUsers",
+    "maxPurchasedCps",
+    "maxPurchasedConcurrentCalls",
 ];
 /// Index key attributes removed while a customer is being deleted (GSI1
 /// moves to [`keys::DELETING_CUSTOMERS`] instead).
@@ -158,9 +166,33 @@ struct CustomerItem {
     /// written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     account_count: Option<i64>,
+    /// Members, the owner included, kept by the memberships' own
+    /// transactions (absent on items from before quotas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    member_count: Option<i64>,
+    /// Purchased capacity over all accounts, kept by the accounts' own
+    /// transactions (absent on items from before quotas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purchased_cps_total: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purchased_concurrent_calls_total: Option<i64>,
+    /// Quotas; absent means unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_accounts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_users: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_purchased_cps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_purchased_concurrent_calls: Option<u32>,
     created_at: String,
     updated_at: String,
     version: u64,
+}
+
+/// A kept counter as a count (absent or, after drift, negative: 0).
+fn count(counter: Option<i64>) -> u64 {
+    counter.and_then(|c| u64::try_from(c).ok()).unwrap_or(0)
 }
 
 impl CustomerItem {
@@ -216,6 +248,13 @@ impl CustomerItem {
             deleting: None,
             search_terms: None,
             account_count: Some(0),
+            member_count: Some(1),
+            purchased_cps_total: Some(0),
+            purchased_concurrent_calls_total: Some(0),
+            max_accounts: None,
+            max_users: None,
+            max_purchased_cps: None,
+            max_purchased_concurrent_calls: None,
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -307,6 +346,18 @@ impl CustomerItem {
                 .transpose()?,
             low_balance_alert_count: self.low_balance_alert_count,
             deleting: self.deleting.unwrap_or(false),
+            quotas: Quotas {
+                max_accounts: self.max_accounts,
+                max_users: self.max_users,
+                max_purchased_cps: self.max_purchased_cps,
+                max_purchased_concurrent_calls: self.max_purchased_concurrent_calls,
+            },
+            usage: Usage {
+                accounts: count(self.account_count),
+                users: count(self.member_count),
+                purchased_cps: count(self.purchased_cps_total),
+                purchased_concurrent_calls: count(self.purchased_concurrent_calls_total),
+            },
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
             version: self.version,

@@ -406,3 +406,53 @@ impl Customers {
         Err(too_much_contention())
     }
 }
+
+impl Customers {
+    /// Sets the customer's quotas (`None`: unlimited). A quota below what
+    /// the customer already uses blocks growth and removes nothing. The
+    /// counters the quotas are checked against are left alone: they are
+    /// kept by the writes that add and remove accounts and members.
+    pub async fn set_quotas(
+        &self,
+        id: Uuid,
+        quotas: &crate::domain::customer::quotas::Quotas,
+        change: &Change,
+    ) -> Result<Customer, StoreError> {
+        let id_s = id.to_string();
+        let mut u = UpdateBuilder::default();
+        for (name, value) in [
+            ("maxAccounts", quotas.max_accounts),
+            ("maxUsers", quotas.max_users),
+            ("maxPurchasedCps", quotas.max_purchased_cps),
+            (
+                "maxPurchasedConcurrentCalls",
+                quotas.max_purchased_concurrent_calls,
+            ),
+        ] {
+            match value {
+                Some(v) => u.set(name, n(v)),
+                None => u.remove(name),
+            };
+        }
+        u.set("updatedAt", s(timestamp(Utc::now())))
+            .increment("version", 1);
+        let deleting = u.name("deleting");
+        let (expression, names, values) = u.build();
+        let update = Update::builder()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::customer(&id_s))))
+            .update_expression(expression)
+            .condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists({deleting})"
+            ))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(StoreError::internal)?;
+        let event = audit::record(&self.db, change, EntityType::Customer, id, Some(id))?;
+        if audit::update_recorded(&self.db, update, event).await? {
+            return self.get(id).await?.ok_or_else(|| not_found(id));
+        }
+        Err(not_found(id))
+    }
+}

@@ -110,7 +110,7 @@ impl Invitations {
                 ttl: Some(epoch(expires)),
                 version: 1,
             };
-            let mut items = vec![open_customer_item(&self.db, &cid, email, None)?];
+            let mut items = vec![open_customer_item(&self.db, &cid, email, None, false)?];
             items.extend(self.new_items(&item, &email_key, previous.as_deref())?);
             if let Some(old) = &previous
                 && self
@@ -345,7 +345,7 @@ impl Invitations {
                         user.id,
                         vec![
                             self.accept_item(&id_s, user.id, now)?,
-                            open_customer_item(&self.db, &cid, &invitation.email, None)?,
+                            open_customer_item(&self.db, &cid, &invitation.email, None, true)?,
                             Users::email_check(&self.db, user.id, &user.email)?,
                         ],
                     )
@@ -357,7 +357,7 @@ impl Invitations {
                     let user_id = Uuid::now_v7();
                     let mut items = vec![
                         self.accept_item(&id_s, user_id, now)?,
-                        open_customer_item(&self.db, &cid, &invitation.email, None)?,
+                        open_customer_item(&self.db, &cid, &invitation.email, None, true)?,
                     ];
                     items.extend(Users::create_items(
                         &self.db,

@@ -210,22 +210,29 @@ pub(crate) fn exists_check(
 }
 
 /// The condition a customer must meet to gain a member whose email domain
-/// is `:domain`: alive, accepting new resources, and either no registration
-/// domains or `:domain` among them. Values `:active`, `:inactive`, `:domain`,
-/// `:zero`; name `#status`.
+/// is `:domain`: alive, accepting new resources, either no registration
+/// domains or `:domain` among them, and room under its `maxUsers` quota.
+/// Values `:active`, `:inactive`, `:domain`, `:zero`; name `#status`.
 const OPEN_TO_DOMAIN: &str = "attribute_exists(pk) AND attribute_not_exists(deleting) \
     AND #status IN (:active, :inactive) \
-    AND (size(allowedDomainsRegistration) = :zero OR contains(allowedDomainsRegistration, :domain))";
+    AND (size(allowedDomainsRegistration) = :zero OR contains(allowedDomainsRegistration, :domain)) \
+    AND (attribute_not_exists(maxUsers) OR (attribute_not_exists(memberCount) AND maxUsers > :zero) \
+         OR memberCount < maxUsers)";
 
-/// Transaction item that checks (or, with `owner_change`, updates)
-/// customer `customer_id` so that a user with `email` may join it now.
-/// With `owner_change = Some((old, new))`, also moves `ownerUserId` from
-/// `old` to `new`.
+/// The update that counts one more member.
+const ONE_MORE_MEMBER: &str = "memberCount = if_not_exists(memberCount, :zero) + :one";
+
+/// Transaction item that checks customer `customer_id` so that a user with
+/// `email` may join it now and, when the user `joins` in this transaction,
+/// counts the new member (the `maxUsers` quota's counter). With
+/// `owner_change = Some((old, new))`, also moves `ownerUserId` from `old`
+/// to `new`.
 pub(crate) fn open_customer_item(
     db: &Db,
     customer_id: &str,
     email: &str,
     owner_change: Option<(Uuid, Uuid)>,
+    joins: bool,
 ) -> Result<TransactWriteItem, StoreError> {
     let customer_key = key(keys::customer(customer_id));
     let values = [
@@ -235,6 +242,24 @@ pub(crate) fn open_customer_item(
         (":zero", n(0)),
     ];
     Ok(match owner_change {
+        None if joins => {
+            let mut update = Update::builder()
+                .table_name(db.table.as_ref())
+                .set_key(Some(customer_key))
+                .update_expression(format!("SET {ONE_MORE_MEMBER}"))
+                .condition_expression(OPEN_TO_DOMAIN)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":one", n(1))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            for (name, value) in values {
+                update = update.expression_attribute_values(name, value);
+            }
+            TransactWriteItem::builder()
+                .update(update.build().map_err(StoreError::internal)?)
+                .build()
+        }
         None => {
             let mut check = ConditionCheck::builder()
                 .table_name(db.table.as_ref())
@@ -255,9 +280,11 @@ pub(crate) fn open_customer_item(
             let mut update = Update::builder()
                 .table_name(db.table.as_ref())
                 .set_key(Some(customer_key))
-                .update_expression(
-                    "SET ownerUserId = :new, updatedAt = :now, version = version + :one",
-                )
+                .update_expression(if joins {
+                    format!("SET ownerUserId = :new, updatedAt = :now, version = version + :one, {ONE_MORE_MEMBER}")
+                } else {
+                    "SET ownerUserId = :new, updatedAt = :now, version = version + :one".to_owned()
+                })
                 .condition_expression(format!("{OPEN_TO_DOMAIN} AND ownerUserId = :old"))
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":new", s(new.to_string()))
@@ -275,6 +302,16 @@ pub(crate) fn open_customer_item(
                 .build()
         }
     })
+}
+
+/// The refusal of a member beyond the customer's `maxUsers` quota.
+pub(crate) fn users_quota_reached(max: impl std::fmt::Display) -> StoreError {
+    StoreError::QuotaExceeded {
+        quota: "maxUsers",
+        message: format!(
+            "the customer has reached its quota of {max} users (maxUsers); the platform can raise it"
+        ),
+    }
 }
 
 /// Why a customer refused a new member, from the item as it was (`None`
@@ -315,6 +352,16 @@ pub(crate) fn refusal(
                 allowed.join(", ")
             ),
         });
+    }
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    if let Some(max) = number("maxUsers")
+        && number("memberCount").unwrap_or(0) >= max
+    {
+        return Some(users_quota_reached(max));
     }
     None
 }

@@ -8,8 +8,7 @@ use super::super::idempotency::IdempotencyKey;
 use std::fmt::Write as _;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::Utc;
 use uuid::Uuid;
@@ -96,7 +95,7 @@ impl Memberships {
                 Users::email_check(&self.db, user_id, &user.email)?
             };
             let mut items = vec![
-                open_customer_item(&self.db, &cid, &user.email, owner_change)?,
+                open_customer_item(&self.db, &cid, &user.email, owner_change, true)?,
                 user_check,
                 put_with(&self.db, &cid, &uid, role, permissions)?,
             ];
@@ -393,17 +392,23 @@ impl Memberships {
                 .collect();
             let customer_key = key(keys::customer(&cid));
             let guard = "attribute_exists(pk) AND attribute_not_exists(deleting) AND version = :v";
+            // One member fewer (the `maxUsers` quota's counter); a
+            // counter from before quotas starts from the one it loses.
+            let one_fewer = "memberCount = if_not_exists(memberCount, :one) - :one";
             let customer_item = if roles.is_empty() {
-                let check = ConditionCheck::builder()
+                let update = Update::builder()
                     .table_name(self.db.table.as_ref())
                     .set_key(Some(customer_key))
+                    .update_expression(format!("SET {one_fewer}"))
                     .condition_expression(guard)
                     .expression_attribute_values(":v", n(customer.version))
+                    .expression_attribute_values(":one", n(1))
                     .build()
                     .map_err(StoreError::internal)?;
-                TransactWriteItem::builder().condition_check(check).build()
+                TransactWriteItem::builder().update(update).build()
             } else {
-                let mut expression = "SET updatedAt = :now, version = version + :one".to_owned();
+                let mut expression =
+                    format!("SET updatedAt = :now, version = version + :one, {one_fewer}");
                 let mut update = Update::builder()
                     .table_name(self.db.table.as_ref())
                     .set_key(Some(customer_key))
