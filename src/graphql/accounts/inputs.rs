@@ -347,6 +347,45 @@ fn widen(value: i32) -> Result<i64, ApiError> {
 }
 
 impl UpdateAccountInput {
+    /// Whether the patch sets anything but the billing fields (`creditLimit`,
+    /// `postpaid`, `purchasedCps`, `purchasedConcurrentCalls`): those alone
+    /// are billing's to change and need no `ACCOUNTS_WRITE`.
+    pub fn touches_more_than_billing(&self) -> bool {
+        let undefined = [
+            self.pricing_tier_id.is_undefined(),
+            self.name.is_undefined(),
+            self.email.is_undefined(),
+            self.phone.is_undefined(),
+            self.description.is_undefined(),
+            self.company.is_undefined(),
+            self.address.is_undefined(),
+            self.city.is_undefined(),
+            self.state.is_undefined(),
+            self.zip_code.is_undefined(),
+            self.country.is_undefined(),
+            self.timezone.is_undefined(),
+            self.account_type.is_undefined(),
+            self.auto_recharge.is_undefined(),
+            self.auto_recharge_config.is_undefined(),
+            self.enabled.is_undefined(),
+            self.is_active.is_undefined(),
+            self.is_verified.is_undefined(),
+            self.is_trial_account.is_undefined(),
+            self.role.is_undefined(),
+            self.carrier_type.is_undefined(),
+            self.customer_type.is_undefined(),
+            self.base_cps_limit.is_undefined(),
+            self.base_concurrent_calls_limit.is_undefined(),
+            self.risk_rating.is_undefined(),
+            self.risk_status.is_undefined(),
+            self.ip_auth_enabled.is_undefined(),
+            self.ip_whitelist_rules.is_undefined(),
+            self.allow_aws_ips.is_undefined(),
+            self.features.is_undefined(),
+        ];
+        undefined.iter().any(|u| !u)
+    }
+
     /// The platform's fields the patch names, whatever their value: the
     /// risk assessment, verification and the tier (platform controls) and
     /// the credit line (a billing control).

@@ -170,10 +170,30 @@ impl AccountMutation {
     ) -> Result<AccountNode, ApiError> {
         let id = parse_id(&id, "id")?;
         let expected = parse_expected_version(expected_version)?;
-        let found = account_for(ctx, id, &Action::WriteAccounts)
-            .await?
-            .ok_or_else(|| account_not_found(id))?;
+        // Billing fields alone (credit line, postpaid, purchases) are
+        // billing's to change: a billing role or a BILLING_WRITE member
+        // needs no ACCOUNTS_WRITE for them; anything else does.
+        let billing_only = !input.touches_more_than_billing();
+        let found = account_for(
+            ctx,
+            id,
+            if billing_only {
+                &Action::ReadAccounts
+            } else {
+                &Action::WriteAccounts
+            },
+        )
+        .await?
+        .ok_or_else(|| account_not_found(id))?;
         let allowed = super::allowed_controls(ctx, found.customer_id).await?;
+        if billing_only
+            && !allowed
+                .iter()
+                .any(|a| matches!(a, Action::WriteBilling | Action::WriteBillingControls))
+            && account_for(ctx, id, &Action::WriteAccounts).await.is_err()
+        {
+            return Err(access::forbidden());
+        }
         if let Some((_, field)) = input
             .named_controls()
             .into_iter()
