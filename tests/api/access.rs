@@ -991,6 +991,17 @@ async fn authorization_matrix() {
             FORBIDDEN,
             &[],
         ),
+        // Quotas: the platform's admin and billing roles. The quotas set
+        // are none, so every allowed cell changes nothing.
+        Row {
+            platform: BILLING_ONLY,
+            ..admin_only(
+                "setCustomerQuotas",
+                "mutation($id: ID!) { setCustomerQuotas(id: $id, quotas: {}) { id } }",
+                c(),
+                Allowed,
+            )
+        },
         admin_only(
             "setCustomerStatus",
             "mutation($id: ID!) { setCustomerStatus(id: $id, status: ACTIVE) { id } }",

@@ -11,7 +11,6 @@ use crate::domain::page::PageRequest;
 use crate::graphql::access;
 use crate::graphql::connection::Connection as Paged;
 use crate::graphql::error::ApiError;
-use crate::graphql::guard::principal;
 use crate::graphql::input::parse_id;
 
 /// A customer the caller may read (`CUSTOMER_READ`), or `None` when it
@@ -84,8 +83,10 @@ impl CustomerQuery {
     ) -> Result<Paged<CustomerNode>, ApiError> {
         let page = PageRequest::new(first, after)?;
         let filter = filter.unwrap_or_default().parse()?;
-        if filter.deleting && !principal(ctx)?.is_admin {
-            return Err(ApiError::forbidden());
+        if filter.deleting {
+            // Interrupted deletions are an operator's view: any platform
+            // role that reads.
+            access::require_platform(ctx, &Action::ReadPlatform)?;
         }
         if let Caller::User(user_id) = access::caller(ctx)? {
             return super::super::member_customers::list(ctx, user_id, &filter, page).await;
