@@ -324,27 +324,12 @@ impl InvitationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The id (UUID) of the invitation.")] id: ID,
     ) -> Result<InvitationNode, ApiError> {
-        let id = parse_id(&id, "id")?;
-        let not_found = || {
-            ApiError::from(crate::store::StoreError::NotFound {
-                entity: "Invitation",
-                id: id.to_string(),
-            })
-        };
-        let invitation = store(ctx)
-            .invitations()
-            .get(id)
-            .await?
-            .ok_or_else(not_found)?;
-        let action = Action::ManageUsers {
+        let (invitation, customer) = invitation_for(ctx, &id, |invitation| Action::ManageUsers {
             grants: invitation.permissions.clone(),
             ownership: false,
-        };
-        let customer = match access::customer_for(ctx, invitation.customer_id, &action).await {
-            Ok(customer) => customer,
-            Err(err) if err.code == super::error::Code::NotFound => return Err(not_found()),
-            Err(err) => return Err(err),
-        };
+        })
+        .await?;
+        let id = invitation.id;
         if !customer.status.accepts_new_resources() {
             return Err(ApiError::new(
                 super::error::Code::FailedPrecondition,
@@ -367,27 +352,12 @@ impl InvitationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The id (UUID) of the invitation.")] id: ID,
     ) -> Result<InvitationNode, ApiError> {
-        let id = parse_id(&id, "id")?;
-        let not_found = || {
-            ApiError::from(crate::store::StoreError::NotFound {
-                entity: "Invitation",
-                id: id.to_string(),
-            })
-        };
-        let invitation = store(ctx)
-            .invitations()
-            .get(id)
-            .await?
-            .ok_or_else(not_found)?;
-        let action = Action::ManageUsers {
+        let (invitation, _) = invitation_for(ctx, &id, |_| Action::ManageUsers {
             grants: Vec::new(),
             ownership: false,
-        };
-        match access::customer_for(ctx, invitation.customer_id, &action).await {
-            Ok(_) => {}
-            Err(err) if err.code == super::error::Code::NotFound => return Err(not_found()),
-            Err(err) => return Err(err),
-        }
+        })
+        .await?;
+        let id = invitation.id;
         Ok(InvitationNode(
             store(ctx)
                 .invitations()
@@ -527,6 +497,33 @@ impl InvitationMutation {
                 .map(Into::into)
                 .collect(),
         })
+    }
+}
+
+/// Invitation `id` with its customer, when the caller may do the action
+/// `action_for` names for it on that customer; an invitation of a customer
+/// hidden from the caller is `NOT_FOUND` like an unknown one.
+async fn invitation_for(
+    ctx: &Context<'_>,
+    id: &ID,
+    action_for: impl Fn(&Invitation) -> Action,
+) -> Result<(Invitation, Customer), ApiError> {
+    let id = parse_id(id, "id")?;
+    let not_found = || {
+        ApiError::from(crate::store::StoreError::NotFound {
+            entity: "Invitation",
+            id: id.to_string(),
+        })
+    };
+    let invitation = store(ctx)
+        .invitations()
+        .get(id)
+        .await?
+        .ok_or_else(not_found)?;
+    match access::customer_for(ctx, invitation.customer_id, &action_for(&invitation)).await {
+        Ok(customer) => Ok((invitation, customer)),
+        Err(err) if err.code == super::error::Code::NotFound => Err(not_found()),
+        Err(err) => Err(err),
     }
 }
 

@@ -85,6 +85,30 @@ fn to_invalid(err: ApiError) -> InvalidInput {
 /// The refusal of a change that needs a right beyond `ACCOUNTS_WRITE`.
 const PLATFORM_CONTROL: &str = "this change needs a right beyond ACCOUNTS_WRITE: the platform's (risk, tier, base limits, switching on an account the platform switched off, credit and postpaid) or BILLING_WRITE (buying capacity); making the account safer needs none";
 
+/// `FORBIDDEN` at `field`, a change beyond the caller's rights.
+fn control_refused(field: &str) -> ApiError {
+    ApiError {
+        code: crate::graphql::error::Code::Forbidden,
+        message: PLATFORM_CONTROL.into(),
+        field: Some(field.to_owned()),
+    }
+}
+
+/// Refuses the first of `needed` (an action with its input field) that
+/// `allowed` lacks.
+fn refuse_unless_allowed(
+    needed: Vec<(Action, &'static str)>,
+    allowed: &[Action],
+) -> Result<(), ApiError> {
+    match needed
+        .into_iter()
+        .find(|(action, _)| !allowed.contains(action))
+    {
+        Some((_, field)) => Err(control_refused(field)),
+        None => Ok(()),
+    }
+}
+
 /// Account mutations; platform admins only.
 #[derive(Default)]
 pub struct AccountMutation;
@@ -125,16 +149,7 @@ impl AccountMutation {
         ))
         .map_err(ApiError::from)?;
         let allowed = super::allowed_controls(ctx, new.customer_id).await?;
-        if let Some((_, field)) = controls::needed(&defaults, &new.profile)
-            .into_iter()
-            .find(|(action, _)| !allowed.contains(action))
-        {
-            return Err(ApiError {
-                code: crate::graphql::error::Code::Forbidden,
-                message: PLATFORM_CONTROL.into(),
-                field: Some(field.to_owned()),
-            });
-        }
+        refuse_unless_allowed(controls::needed(&defaults, &new.profile), &allowed)?;
         let (secret, credential) = secrets(ctx)?.issue()?;
         let store = accounts(ctx);
         let change = audit::change(ctx)?;
@@ -194,17 +209,7 @@ impl AccountMutation {
         {
             return Err(access::forbidden());
         }
-        if let Some((_, field)) = input
-            .named_controls()
-            .into_iter()
-            .find(|(action, _)| !allowed.contains(action))
-        {
-            return Err(ApiError {
-                code: crate::graphql::error::Code::Forbidden,
-                message: PLATFORM_CONTROL.into(),
-                field: Some(field.to_owned()),
-            });
-        }
+        refuse_unless_allowed(input.named_controls(), &allowed)?;
         let by_platform = access::caller(ctx)?.platform_role().is_some();
         let change = audit::change(ctx)?;
         // Decided on the account the write is conditioned on: a member's
@@ -232,11 +237,7 @@ impl AccountMutation {
             })
             .await;
         if let Some(field) = refused.get() {
-            return Err(ApiError {
-                code: crate::graphql::error::Code::Forbidden,
-                message: PLATFORM_CONTROL.into(),
-                field: Some((*field).to_owned()),
-            });
+            return Err(control_refused(field));
         }
         Ok(AccountNode(updated?))
     }
