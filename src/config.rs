@@ -14,6 +14,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::access::PlatformRole;
+use crate::domain::telephony::AwsRanges;
 use crate::http::documents::TrustedDocuments;
 use crate::store::Timeouts;
 
@@ -55,6 +56,11 @@ pub struct Config {
     /// How long an invitation's accept token works (`INVITATION_TTL`, a
     /// duration such as `7d` or `12h`; default 7 days).
     pub invitation_ttl: std::time::Duration,
+    /// Amazon's published address ranges for accounts with `allowAwsIps`
+    /// (`AWS_IP_RANGES_FILE`, a copy of `ip-ranges.json` shipped with the
+    /// deployment, read once at start-up; unset: none, and such accounts
+    /// fail closed unless their own rules allow the address).
+    pub aws_ip_ranges: AwsRanges,
     /// How invitation emails are sent (`INVITATION_FROM`,
     /// `INVITATION_REPLY_TO`, `INVITATION_ACCEPT_URL`).
     pub invitation_mail: InvitationMailConfig,
@@ -391,6 +397,7 @@ impl Config {
             account_secrets: AccountSecretsConfig::from_vars(vars)?,
             invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
             invitation_mail: InvitationMailConfig::from_vars(&env)?,
+            aws_ip_ranges: aws_ip_ranges(env.optional("AWS_IP_RANGES_FILE"))?,
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT)?,
             audit_retention_days: env.parse(
                 "AUDIT_RETENTION_DAYS",
@@ -484,6 +491,25 @@ fn user_claim(raw: Option<String>) -> Result<String, ConfigError> {
         });
     }
     Ok(claim)
+}
+
+/// The ranges in the `ip-ranges.json` file at `path`, if one is named.
+fn aws_ip_ranges(path: Option<String>) -> Result<AwsRanges, ConfigError> {
+    let Some(path) = path else {
+        return Ok(AwsRanges::default());
+    };
+    let problem = |problem: String| ConfigError {
+        variable: "AWS_IP_RANGES_FILE",
+        problem,
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| problem(format!("`{path}` cannot be read: {err}")))?;
+    let document: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
+        problem(format!(
+            "`{path}` is not JSON (expected AWS's ip-ranges.json)"
+        ))
+    })?;
+    Ok(AwsRanges::from_json(&document))
 }
 
 /// `PLATFORM_ROLES`: `token-role=platform-role` pairs; unset, each

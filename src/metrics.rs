@@ -43,6 +43,7 @@ pub struct RequestMetrics {
     /// Argon2id hashes computed (each costs ~19 MiB and tens of ms of a core).
     password_hashes: AtomicU32,
     errors: Mutex<BTreeMap<&'static str, u32>>,
+    refusals: Mutex<BTreeMap<&'static str, u32>>,
 }
 
 /// Runs `future` with `metrics` as the current request's metrics.
@@ -73,6 +74,17 @@ pub fn record_operation(name: Option<&str>) {
 pub fn record_password_hash() {
     with_current(|m| {
         m.password_hashes.fetch_add(1, Ordering::Relaxed);
+    });
+}
+
+/// Records one credential check refused by policy, by its reason.
+pub fn record_refusal(reason: &'static str) {
+    with_current(|m| {
+        *m.refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(reason)
+            .or_default() += 1;
     });
 }
 
@@ -291,6 +303,16 @@ impl Emitter {
         line.insert("Errors".into(), json!(errors.values().sum::<u32>()));
         for (code, count) in &errors {
             let name = format!("Errors.{code}");
+            definitions.push(json!({"Name": name, "Unit": "Count"}));
+            line.insert(name, json!(count));
+        }
+        let refusals = metrics
+            .refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for (reason, count) in &refusals {
+            let name = format!("Refusals.{reason}");
             definitions.push(json!({"Name": name, "Unit": "Count"}));
             line.insert(name, json!(count));
         }

@@ -22,6 +22,7 @@ pub mod password;
 pub mod phone;
 pub mod pricing_tier;
 pub mod random;
+pub mod telephony;
 pub mod text;
 pub mod timezone;
 pub mod user;

@@ -131,6 +131,9 @@ pub struct ApiError {
     pub message: String,
     /// Path of the offending input field, for input and conflict errors.
     pub field: Option<String>,
+    /// Why a policy refused a correct request (`extensions.reason`, e.g.
+    /// `ACCOUNT_BLOCKED`), for a machine to act on.
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -140,6 +143,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            reason: None,
         }
     }
 
@@ -166,6 +170,7 @@ impl ApiError {
             code: Code::BadUserInput,
             message: message.into(),
             field: Some(field.into()),
+            reason: None,
         }
     }
 }
@@ -177,6 +182,9 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", err.code.as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(reason) = err.reason {
+                ext.set("reason", reason);
             }
             // The one error a client should simply retry (with backoff).
             if err.code == Code::ServiceUnavailable {
@@ -202,12 +210,14 @@ impl From<StoreError> for ApiError {
                 code: Code::Conflict,
                 message,
                 field: field.map(str::to_owned),
+                reason: None,
             },
             StoreError::FailedPrecondition(message) => Self::new(Code::FailedPrecondition, message),
             StoreError::PreconditionAt { field, message } => Self {
                 code: Code::FailedPrecondition,
                 message,
                 field: Some(field.to_owned()),
+                reason: None,
             },
             StoreError::InvalidInput(invalid) => invalid.into(),
             StoreError::SignInRequired(message) => Self::new(Code::SignInRequired, message),
@@ -215,11 +225,13 @@ impl From<StoreError> for ApiError {
                 code: Code::QuotaExceeded,
                 message,
                 field: Some(quota.to_owned()),
+                reason: None,
             },
             StoreError::IdempotencyKeyTaken => Self {
                 code: Code::Conflict,
                 message: "this idempotency key was used by another request that is still running; retry shortly".into(),
                 field: Some("idempotencyKey".into()),
+                reason: None,
             },
             StoreError::InvalidCursor => Self::bad_input(
                 "after",

@@ -146,6 +146,7 @@ where
             code: Code::Conflict,
             message: "this idempotency key was used for a different request; use a new key".into(),
             field: Some("idempotencyKey".into()),
+            reason: None,
         }),
         Some(recorded) => match fetch(recorded.entity_id).await? {
             Some(found) => Ok(Some(found)),
@@ -153,6 +154,7 @@ where
                 code: Code::Conflict,
                 message: "what this idempotency key created has been deleted since".into(),
                 field: Some("idempotencyKey".into()),
+                reason: None,
             }),
         },
     }

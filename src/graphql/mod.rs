@@ -70,6 +70,7 @@ pub fn build_schema(store: Store, config: &Config, mailer: crate::mail::Mailer) 
     let mut builder = schema_builder()
         .data(store)
         .data(mailer)
+        .data(config.aws_ip_ranges.clone())
         .data(AccountSecrets {
             hasher: crate::domain::credentials::SecretHasher::new(
                 config.account_secrets.key_bytes(),

@@ -223,10 +223,14 @@ async fn credentials_verify_in_constant_form_and_a_wrong_secret_reads_like_an_un
             .await,
     );
 
-    // Disabled or inactive accounts are refused the same way.
-    for patch in [
-        json!({"enabled": false}),
-        json!({"enabled": true, "isActive": false}),
+    // Disabled or inactive accounts are refused with their reason, told
+    // only to whoever holds the correct secret (issue 20).
+    for (patch, reason) in [
+        (json!({"enabled": false}), "ACCOUNT_DISABLED"),
+        (
+            json!({"enabled": true, "isActive": false}),
+            "ACCOUNT_INACTIVE",
+        ),
     ] {
         data(
             &app.graphql(UPDATE, json!({"id": account["id"], "input": patch}))
@@ -235,7 +239,9 @@ async fn credentials_verify_in_constant_form_and_a_wrong_secret_reads_like_an_un
         let refused = app
             .graphql(VERIFY, json!({"a": auth_id, "s": new_secret}))
             .await;
-        assert_eq!(refused["errors"][0], wrong["errors"][0]);
+        assert_eq!(error_code(&refused), "FORBIDDEN");
+        assert_eq!(refused["errors"][0]["extensions"]["reason"], reason);
+        assert_ne!(refused["errors"][0], wrong["errors"][0]);
     }
     let unknown_rotation = app
         .graphql(ROTATE, json!({"id": uuid::Uuid::now_v7().to_string()}))
@@ -312,5 +318,9 @@ async fn a_terminated_customers_accounts_are_refused_even_where_the_sweep_has_no
     let refused = app
         .graphql(VERIFY, json!({"a": auth_id, "s": secret}))
         .await;
-    assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "CUSTOMER_TERMINATED"
+    );
 }

@@ -37,4 +37,5 @@ mod pricing_tiers;
 mod quotas;
 mod request_counts;
 mod secrets;
+mod telephony;
 mod users;

@@ -94,6 +94,7 @@ pub fn admin_only_field(ctx: &Context<'_>, field: Option<&'static str>) -> Resul
                 code: super::error::Code::Forbidden,
                 message: "only platform admins may set this field".into(),
                 field: Some(field.into()),
+                reason: None,
             })
         }
         _ => Ok(()),

@@ -24,6 +24,7 @@ use crate::domain::access::Action;
 use crate::domain::account::controls;
 use crate::domain::account::{AccountDraft, AccountProfile};
 use crate::domain::credentials::{AuthSecret, SecretHasher, is_auth_id};
+use crate::domain::telephony::{self, AwsRanges, Refusal};
 use crate::graphql::access;
 use crate::store::accounts::CredentialUpdate;
 use crate::store::{Accounts, Store};
@@ -77,6 +78,21 @@ fn invalid_credentials() -> ApiError {
     ApiError::new(Code::Unauthenticated, "invalid account credentials")
 }
 
+/// A correct secret refused by policy: `FORBIDDEN` with the reason in
+/// `extensions.reason`, counted in the metrics line by reason.
+fn refused(reason: Refusal) -> ApiError {
+    crate::metrics::record_refusal(reason.as_str());
+    ApiError {
+        code: Code::Forbidden,
+        message: format!(
+            "the credentials are valid but the account may not be used now ({})",
+            reason.as_str()
+        ),
+        field: None,
+        reason: Some(reason.as_str()),
+    }
+}
+
 /// Turns an edge error met inside a store closure into the domain's.
 fn to_invalid(err: ApiError) -> InvalidInput {
     InvalidInput::new(err.field.unwrap_or_default(), err.message)
@@ -91,6 +107,7 @@ fn control_refused(field: &str) -> ApiError {
         code: crate::graphql::error::Code::Forbidden,
         message: PLATFORM_CONTROL.into(),
         field: Some(field.to_owned()),
+        reason: None,
     }
 }
 
@@ -301,7 +318,19 @@ impl AccountMutation {
         auth_id: String,
         #[graphql(desc = "The secret the telephony edge received from the caller.")]
         auth_secret: String,
+        #[graphql(
+            desc = "The caller's source address (IPv4 or IPv6) as the edge saw it; required for accounts with `ipAuthEnabled`, which refuse a check without it."
+        )]
+        source_ip: Option<String>,
     ) -> Result<AccountNode, ApiError> {
+        let source = source_ip
+            .as_deref()
+            .map(|raw| {
+                raw.trim()
+                    .parse::<std::net::IpAddr>()
+                    .map_err(|_| ApiError::bad_input("sourceIp", "is not an IPv4 or IPv6 address"))
+            })
+            .transpose()?;
         let hasher = &secrets(ctx)?.hasher;
         let store = accounts(ctx);
         let stored = if is_auth_id(&auth_id) && auth_secret.len() <= MAX_SECRET_LEN {
@@ -318,9 +347,30 @@ impl AccountMutation {
         let expired = account
             .auth_token_expire_time
             .is_some_and(|at| at <= Utc::now());
-        if !account.profile.enabled || !account.profile.is_active || expired {
+        if expired {
             return Err(invalid_credentials());
         }
+        // The secret is proven: from here on a refusal says why. The
+        // customer and the master are read now, so a status change takes
+        // effect on the next check, before any sweep.
+        let customers = ctx.data_unchecked::<crate::store::Store>().customers();
+        let (customer, master) = tokio::try_join!(customers.get(account.customer_id), async {
+            match account.parent_account_id {
+                Some(parent) => store.get(parent).await,
+                None => Ok(None),
+            }
+        })?;
+        let status = customer.map_or(crate::domain::customer::CustomerStatus::Terminated, |c| {
+            c.status
+        });
+        let master_profile = match (account.parent_account_id, &master) {
+            (Some(_), Some(m)) => Some(&m.profile),
+            (Some(_), None) => return Err(refused(Refusal::MasterRefused)),
+            (None, _) => None,
+        };
+        let ranges = ctx.data_opt::<AwsRanges>().cloned().unwrap_or_default();
+        telephony::decide(&account.profile, status, master_profile, source, &ranges)
+            .map_err(refused)?;
         match store.record_login(account, &stored.hash).await? {
             Some(account) => Ok(AccountNode(account)),
             None => Err(invalid_credentials()),

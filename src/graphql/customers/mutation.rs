@@ -138,6 +138,7 @@ impl CustomerMutation {
                 code: crate::graphql::error::Code::Forbidden,
                 message: PLATFORM_CONTROL.into(),
                 field: Some((*field).to_owned()),
+                reason: None,
             });
         }
         Ok(CustomerNode(updated?))

@@ -1,0 +1,170 @@
+//! The telephony edge's credential check, table-driven: every refusal
+//! reason and every customer status through the public API, as the
+//! `telephony-edge` platform role calls it, IPv4 and IPv6 rules and
+//! Amazon's ranges (from a fixture, never the network) included.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, create_customer, data, error_code};
+
+const VERIFY: &str = "mutation($a: String!, $s: String!, $ip: String) {
+    verifyAccountCredentials(authId: $a, authSecret: $s, sourceIp: $ip) { id } }";
+const CREATE: &str = "mutation($input: CreateAccountInput!) {
+    createAccount(input: $input) { authSecret account { id authId } } }";
+const PATCH: &str = "mutation($id: ID!, $input: UpdateAccountInput!) { updateAccount(id: $id, input: $input) { id } }";
+const STATUS: &str =
+    "mutation($id: ID!, $s: CustomerStatus!) { setCustomerStatus(id: $id, status: $s) { id } }";
+
+struct Credentials {
+    id: Value,
+    auth_id: String,
+    secret: String,
+}
+
+async fn account(app: &TestApp, customer: Uuid, extra: &Value) -> Credentials {
+    let mut input =
+        json!({"customerId": customer.to_string(), "name": "Edge", "email": "e@example.com"});
+    for (k, v) in extra.as_object().unwrap() {
+        input[k] = v.clone();
+    }
+    let body = app.graphql(CREATE, json!({"input": input})).await;
+    let created = &data(&body)["createAccount"];
+    Credentials {
+        id: created["account"]["id"].clone(),
+        auth_id: created["account"]["authId"].as_str().unwrap().to_owned(),
+        secret: created["authSecret"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// The check as the edge makes it; `Ok(())` or the refusal's
+/// (code, reason).
+async fn verify(app: &TestApp, c: &Credentials, ip: Option<&str>) -> Result<(), (String, Value)> {
+    let body = app
+        .graphql_with(
+            &app.platform_token("telephony-edge"),
+            VERIFY,
+            json!({"a": c.auth_id, "s": c.secret, "ip": ip}),
+        )
+        .await;
+    if body.get("errors").is_none() {
+        return Ok(());
+    }
+    Err((
+        error_code(&body).to_owned(),
+        body["errors"][0]["extensions"]["reason"].clone(),
+    ))
+}
+
+fn refused(reason: &str) -> Result<(), (String, Value)> {
+    Err(("FORBIDDEN".into(), json!(reason)))
+}
+
+async fn setup() -> (TestApp, Uuid) {
+    let app =
+        TestApp::spawn_with(&[("AWS_IP_RANGES_FILE", "tests/api/fixtures/ip-ranges.json")]).await;
+    data(
+        &app.graphql(
+            "mutation { createPricingTier(input: {name: \"Edge\", currency: \"USD\", ratePerMinute: \"1\"}) { id } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (customer, _) = create_customer(&app, json!({})).await;
+    (app, customer)
+}
+
+#[tokio::test]
+async fn every_account_reason_is_told_only_to_whoever_holds_the_secret() {
+    let (app, customer) = setup().await;
+    for (patch, reason) in [
+        (json!({"riskStatus": "BLOCKED"}), "ACCOUNT_BLOCKED"),
+        (json!({"enabled": false}), "ACCOUNT_DISABLED"),
+        (json!({"isActive": false}), "ACCOUNT_INACTIVE"),
+    ] {
+        let c = account(&app, customer, &json!({})).await;
+        assert_eq!(verify(&app, &c, None).await, Ok(()));
+        data(
+            &app.graphql(PATCH, json!({"id": c.id, "input": patch}))
+                .await,
+        );
+        assert_eq!(verify(&app, &c, None).await, refused(reason), "{patch}");
+        // A wrong secret learns nothing: the one UNAUTHENTICATED, no reason.
+        let wrong = Credentials {
+            secret: format!("{}x", c.secret),
+            ..c
+        };
+        assert_eq!(
+            verify(&app, &wrong, None).await,
+            Err(("UNAUTHENTICATED".into(), Value::Null))
+        );
+    }
+    // A sub-account of a refused master is refused.
+    let master = account(&app, customer, &json!({})).await;
+    let sub = account(
+        &app,
+        customer,
+        &json!({"type": "SUB_ACCOUNT", "parentAccountId": master.id}),
+    )
+    .await;
+    assert_eq!(verify(&app, &sub, None).await, Ok(()));
+    data(
+        &app.graphql(
+            PATCH,
+            json!({"id": master.id, "input": {"riskStatus": "BLOCKED"}}),
+        )
+        .await,
+    );
+    assert_eq!(verify(&app, &sub, None).await, refused("MASTER_REFUSED"));
+}
+
+#[tokio::test]
+async fn every_customer_status_takes_effect_on_the_next_check() {
+    let (app, customer) = setup().await;
+    let c = account(&app, customer, &json!({})).await;
+    let id = customer.to_string();
+    for (status, expected) in [
+        ("SUSPENDED", Ok(())),
+        ("ACTIVE", Ok(())),
+        ("INACTIVE", refused("CUSTOMER_INACTIVE")),
+        ("FRAUD", refused("CUSTOMER_FRAUD")),
+        ("TERMINATED", refused("CUSTOMER_TERMINATED")),
+    ] {
+        data(&app.graphql(STATUS, json!({"id": id, "s": status})).await);
+        assert_eq!(verify(&app, &c, None).await, expected, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn ip_rules_admit_their_v4_and_v6_blocks_and_amazons_ranges_only_when_allowed() {
+    let (app, customer) = setup().await;
+    let c = account(
+        &app,
+        customer,
+        &json!({"ipAuthEnabled": true, "ipWhitelistRules": ["203.0.113.0/24", "2001:db8::/32"]}),
+    )
+    .await;
+    for (ip, expected) in [
+        (Some("203.0.113.77"), Ok(())),
+        (Some("2001:db8::1"), Ok(())),
+        (Some("198.51.100.1"), refused("IP_NOT_ALLOWED")),
+        (Some("52.94.1.1"), refused("IP_NOT_ALLOWED")),
+        (None, refused("IP_NOT_ALLOWED")),
+    ] {
+        assert_eq!(verify(&app, &c, ip).await, expected, "{ip:?}");
+    }
+    data(
+        &app.graphql(PATCH, json!({"id": c.id, "input": {"allowAwsIps": true}}))
+            .await,
+    );
+    assert_eq!(verify(&app, &c, Some("52.94.1.1")).await, Ok(()));
+    assert_eq!(verify(&app, &c, Some("2600:1f00::9")).await, Ok(()));
+    let bad = app
+        .graphql_with(
+            &app.platform_token("telephony-edge"),
+            VERIFY,
+            json!({"a": c.auth_id, "s": c.secret, "ip": "not-an-ip"}),
+        )
+        .await;
+    assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+}
