@@ -159,13 +159,22 @@ pub struct AccountSecretsConfig {
     /// (`ACCOUNT_SECRET_LIFETIME`, humantime such as `365d`, or `none` for
     /// no expiry; default 365 days).
     pub lifetime: Option<std::time::Duration>,
+    /// Least time between two `lastLogin` writes of one account
+    /// (`ACCOUNT_LOGIN_STAMP_INTERVAL`, humantime, default 1 minute; `0s`
+    /// writes on every check): a busy account's credential checks must not
+    /// make its item a hot, written-on-every-call item.
+    pub login_stamp_interval: std::time::Duration,
 }
+
+/// Default of [`AccountSecretsConfig::login_stamp_interval`].
+pub const DEFAULT_LOGIN_STAMP_INTERVAL: std::time::Duration = std::time::Duration::from_mins(1);
 
 impl fmt::Debug for AccountSecretsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountSecretsConfig")
             .field("key", &"[redacted]")
             .field("lifetime", &self.lifetime)
+            .field("login_stamp_interval", &self.login_stamp_interval)
             .finish()
     }
 }
@@ -201,9 +210,20 @@ impl AccountSecretsConfig {
                     })?,
             ),
         };
+        let login_stamp_interval = match env.optional("ACCOUNT_LOGIN_STAMP_INTERVAL") {
+            None => DEFAULT_LOGIN_STAMP_INTERVAL,
+            Some(raw) => humantime::parse_duration(&raw)
+                .ok()
+                .filter(|d| *d <= std::time::Duration::from_hours(24))
+                .ok_or_else(|| ConfigError {
+                    variable: "ACCOUNT_LOGIN_STAMP_INTERVAL",
+                    problem: format!("`{raw}` is not a duration up to 24h such as `1m` or `0s`"),
+                })?,
+        };
         Ok(Self {
             key: SecretString::from(key),
             lifetime,
+            login_stamp_interval,
         })
     }
 

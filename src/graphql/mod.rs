@@ -76,6 +76,7 @@ pub fn build_schema(store: Store, config: &Config, mailer: crate::mail::Mailer) 
                 config.account_secrets.key_bytes(),
             ),
             lifetime: config.account_secrets.lifetime,
+            login_stamp_interval: config.account_secrets.login_stamp_interval,
         })
         .data(InvitationTtl(config.invitation_ttl))
         .limit_complexity(config.limits.max_complexity)

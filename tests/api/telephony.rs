@@ -168,3 +168,40 @@ async fn ip_rules_admit_their_v4_and_v6_blocks_and_amazons_ranges_only_when_allo
         .await;
     assert_eq!(error_code(&bad), "BAD_USER_INPUT");
 }
+
+const VERIFY_STAMP: &str = "mutation($a: String!, $s: String!) {
+    verifyAccountCredentials(authId: $a, authSecret: $s) { lastLogin } }";
+
+async fn last_login(app: &TestApp, c: &Credentials) -> Value {
+    data(
+        &app.graphql_with(
+            &app.platform_token("telephony-edge"),
+            VERIFY_STAMP,
+            json!({"a": c.auth_id, "s": c.secret}),
+        )
+        .await,
+    )["verifyAccountCredentials"]["lastLogin"]
+        .clone()
+}
+
+#[tokio::test]
+async fn last_login_is_written_at_most_once_per_interval() {
+    let (app, customer) = setup().await;
+    let c = account(&app, customer, &json!({})).await;
+    let first = last_login(&app, &c).await;
+    assert!(first.is_string(), "the first check stamps: {first}");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(
+        last_login(&app, &c).await,
+        first,
+        "within the minute: no write"
+    );
+    // With no interval, every check writes.
+    let (every, _) = app.counted(&[("ACCOUNT_LOGIN_STAMP_INTERVAL", "0s")]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let again = last_login(&every, &c).await;
+    assert!(
+        again.as_str().unwrap() > first.as_str().unwrap(),
+        "{again} after {first}"
+    );
+}

@@ -24,7 +24,6 @@ use crate::domain::InvalidInput;
 use crate::domain::account::{Account, AccountProfile, AccountType, NewAccount};
 use crate::domain::audit::{Change, EntityType};
 use crate::domain::credentials::generate_auth_id;
-use crate::domain::customer::CustomerStatus;
 use crate::domain::customer::quotas::Quotas;
 
 /// Attempts at a write that may collide (a generated `authId`, an
@@ -541,16 +540,14 @@ impl Accounts {
     /// Records a successful credential check of `account` (as read with
     /// its secret's `hash`). The stamp is conditioned on the secret,
     /// `enabled` and `isActive` being as checked, so a rotation or a
-    /// deactivation that lands in between wins. Beside it, in parallel (one
-    /// round trip), a consistent read of the customer refuses the login
-    /// once it is TERMINATED (or gone), whether or not the sweep that flags
-    /// its accounts inactive has reached this one yet: it runs after the
-    /// status change, and a crash or index lag can leave it unfinished.
-    /// Not a transaction: a `ConditionCheck` would make every login a
-    /// transaction on the customer item, so that simultaneous logins of
-    /// one customer's accounts, and every write to the customer, would
-    /// collide. `None` when refused. `lastLogin` is bookkeeping, not a
-    /// change an editor could overwrite, so the version stays.
+    /// deactivation that lands in between wins. The customer's status is
+    /// the caller's to check first (`domain::telephony::decide`, on a
+    /// consistent read): not a transaction with a `ConditionCheck`, which
+    /// would make every login a transaction on the customer item, so that
+    /// simultaneous logins of one customer's accounts, and every write to
+    /// the customer, would collide. `None` when refused. `lastLogin` is
+    /// bookkeeping, not a change an editor could overwrite, so the version
+    /// stays; callers write it at most once per interval.
     pub async fn record_login(
         &self,
         account: &Account,
@@ -569,25 +566,7 @@ impl Accounts {
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .return_values(ReturnValue::AllNew)
             .send();
-        let customer = self
-            .db
-            .client
-            .get_item()
-            .table_name(self.db.table.as_ref())
-            .set_key(Some(key(keys::customer(&account.customer_id.to_string()))))
-            .projection_expression("#status")
-            .expression_attribute_names("#status", "status")
-            .consistent_read(true)
-            .send();
-        let (stamped, customer) = tokio::join!(stamp, customer);
-        let terminated = customer.map_err(from_sdk)?.item.is_none_or(|item| {
-            item.get("status")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some(CustomerStatus::Terminated.as_str())
-        });
-        match stamped {
-            Ok(_) if terminated => Ok(None),
+        match stamp.await {
             Ok(output) => Ok(Some(
                 from_item::<AccountItem>(output.attributes.unwrap_or_default())?.into_domain()?,
             )),
