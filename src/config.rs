@@ -61,6 +61,11 @@ pub struct Config {
     /// deployment, read once at start-up; unset: none, and such accounts
     /// fail closed unless their own rules allow the address).
     pub aws_ip_ranges: AwsRanges,
+    /// How long the telephony edge may cache a credential check's answer
+    /// (`EDGE_CACHE_SECONDS`, 0 to 3600, default 30): told to the edge in
+    /// `Account.edgeCacheSeconds`, so a block or a status change reaches it
+    /// within that time.
+    pub edge_cache_seconds: u32,
     /// How invitation emails are sent (`INVITATION_FROM`,
     /// `INVITATION_REPLY_TO`, `INVITATION_ACCEPT_URL`).
     pub invitation_mail: InvitationMailConfig,
@@ -418,6 +423,7 @@ impl Config {
             invitation_ttl: env.duration("INVITATION_TTL", DEFAULT_INVITATION_TTL)?,
             invitation_mail: InvitationMailConfig::from_vars(&env)?,
             aws_ip_ranges: aws_ip_ranges(env.optional("AWS_IP_RANGES_FILE"))?,
+            edge_cache_seconds: env.within("EDGE_CACHE_SECONDS", 30, 0..=3600)?,
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT)?,
             audit_retention_days: env.parse(
                 "AUDIT_RETENTION_DAYS",

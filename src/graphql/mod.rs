@@ -71,6 +71,7 @@ pub fn build_schema(store: Store, config: &Config, mailer: crate::mail::Mailer) 
         .data(store)
         .data(mailer)
         .data(config.aws_ip_ranges.clone())
+        .data(accounts::edge::EdgeCacheSeconds(config.edge_cache_seconds))
         .data(AccountSecrets {
             hasher: crate::domain::credentials::SecretHasher::new(
                 config.account_secrets.key_bytes(),

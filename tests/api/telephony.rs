@@ -205,3 +205,60 @@ async fn last_login_is_written_at_most_once_per_interval() {
         "{again} after {first}"
     );
 }
+
+#[tokio::test]
+async fn the_answer_carries_what_the_edge_enforces_next() {
+    let app = TestApp::spawn_with(&[("EDGE_CACHE_SECONDS", "15")]).await;
+    data(
+        &app.graphql(
+            "mutation { createPricingTier(input: {name: \"Edge\", currency: \"USD\", ratePerMinute: \"0.012\"}) { id } }",
+            json!({}),
+        )
+        .await,
+    );
+    let (customer, owner) = create_customer(&app, json!({})).await;
+    data(
+        &app.graphql(
+            "mutation($id: ID!) { updateCustomer(id: $id, input: {internationalCalling: true, callRecording: true, maxOutboundCallRate: 7}) { id } }",
+            json!({"id": customer.to_string()}),
+        )
+        .await,
+    );
+    let c = account(
+        &app,
+        customer,
+        &json!({"purchasedCps": 3, "postpaid": true, "creditLimit": "50"}),
+    )
+    .await;
+    let body = app
+        .graphql_with(
+            &app.platform_token("telephony-edge"),
+            "mutation($a: String!, $s: String!) { verifyAccountCredentials(authId: $a, authSecret: $s) {
+                cpsLimit concurrentCallsLimit billingModel creditLimit features { callQueue }
+                customerTelephony { internationalCalling callRecording maxOutboundCallRate }
+                pricingTier { currency }
+                edgeCacheSeconds } }",
+            json!({"a": c.auth_id, "s": c.secret}),
+        )
+        .await;
+    let answer = &data(&body)["verifyAccountCredentials"];
+    assert_eq!(answer["cpsLimit"], 8, "base 5 + purchased 3");
+    assert_eq!(answer["concurrentCallsLimit"], 25);
+    assert_eq!(answer["billingModel"], "POSTPAID");
+    assert_eq!(answer["creditLimit"], "50");
+    assert_eq!(
+        answer["customerTelephony"],
+        json!({"internationalCalling": true, "callRecording": true, "maxOutboundCallRate": 7})
+    );
+    assert_eq!(answer["pricingTier"]["currency"], "USD");
+    assert_eq!(answer["edgeCacheSeconds"], 15);
+    // Members read the settings on the customer, not through an account.
+    let member = app
+        .graphql_with(
+            &app.token_for(owner),
+            "query($id: ID!) { account(id: $id) { customerTelephony { internationalCalling } } }",
+            json!({"id": c.id}),
+        )
+        .await;
+    assert_eq!(error_code(&member), "FORBIDDEN");
+}

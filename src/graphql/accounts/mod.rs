@@ -3,6 +3,7 @@
 //! (`mutation.rs`). Every operation is admin-only for now; see the module
 //! docs of `query.rs` and `mutation.rs` for where scoped access plugs in.
 
+pub mod edge;
 mod inputs;
 mod mutation;
 mod query;

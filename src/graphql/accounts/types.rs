@@ -337,6 +337,31 @@ impl AccountNode {
     async fn allow_aws_ips(&self) -> bool {
         self.p().allow_aws_ips
     }
+    /// The customer's telephony settings the edge enforces on this
+    /// account's calls (international calling, recording, rates…), so the
+    /// edge needs no second query after `verifyAccountCredentials`.
+    /// Platform callers only; members read them on the customer.
+    async fn customer_telephony(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<super::edge::TelephonyNode, ApiError> {
+        let caller = crate::graphql::access::caller(ctx)?;
+        if caller.platform_role().is_none() {
+            return Err(crate::graphql::access::forbidden());
+        }
+        let customer = loaders(ctx)?
+            .customers
+            .load_one(self.0.customer_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("an account names a customer who does not exist"))?;
+        Ok(customer.profile.telephony.into())
+    }
+    /// How long the telephony edge may cache a credential check's answer
+    /// (`EDGE_CACHE_SECONDS`, default 30): a block or a status change
+    /// reaches the edge within this time.
+    async fn edge_cache_seconds(&self, ctx: &Context<'_>) -> i32 {
+        super::edge::cache_seconds(ctx)
+    }
     /// Optional features.
     async fn features(&self) -> FeaturesNode {
         FeaturesNode {
