@@ -69,9 +69,12 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(%local, "listening");
     println!("Switchboard is listening on http://{local} (GraphiQL at http://{local}/)");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 /// Runs the router as a Lambda function behind API Gateway, after

@@ -78,6 +78,10 @@ pub struct Change {
     /// The id of the HTTP request (API Gateway's, or the gateway's own), to
     /// join the event to the request's log lines.
     pub request_id: Option<String>,
+    /// The caller's address as the gateway saw it (API Gateway's
+    /// `sourceIp`, or the socket's peer locally), never a client header;
+    /// what creates an entity records it (`createdByIp`).
+    pub source_ip: Option<String>,
 }
 
 impl Change {
@@ -94,6 +98,7 @@ impl Change {
             changed_fields: Vec::new(),
             reason: None,
             request_id: None,
+            source_ip: None,
         }
     }
 
@@ -174,6 +179,7 @@ mod tests {
             changed_fields: vec!["status".into()],
             reason: Some("fraud".into()),
             request_id: Some("r1".into()),
+            source_ip: None,
         };
         let id = Uuid::now_v7();
         let a = change.event(EntityType::Customer, id, Some(id));

@@ -55,8 +55,18 @@ pub fn change_by(ctx: &Context<'_>, actor: Actor) -> Change {
         changed_fields: changed_fields(ctx),
         reason: None,
         request_id: ctx.data_opt::<RequestId>().map(|r| r.0.clone()),
+        source_ip: ctx
+            .data_opt::<SourceIp>()
+            .and_then(|s| s.0)
+            .map(|ip| ip.to_string()),
     }
 }
+
+/// The caller's address as the gateway saw it: API Gateway's `sourceIp`
+/// on Lambda, the socket's peer locally; never a client-supplied header.
+/// Put into each request's data by the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceIp(pub Option<std::net::IpAddr>);
 
 /// Names of the fields the mutation sets: the keys of its `input` object
 /// and its other value arguments (`status`, `permissions`, `password` …),

@@ -174,10 +174,12 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Ok(request) => request,
         Err(refusal) => return *refusal,
     };
-    // Mutations name the request in their audit events.
+    // Mutations name the request in their audit events, and what creates
+    // an entity records the caller's address.
     if let Some(id) = parts.extensions.get::<crate::graphql::audit::RequestId>() {
         graphql_request = graphql_request.data(id.clone());
     }
+    graphql_request = graphql_request.data(crate::graphql::audit::SourceIp(source_ip(&parts)));
     let Some(principal) = principal else {
         // The one operation no token authorises: accepting an invitation,
         // whose own token is the credential. Anything else without a token
@@ -263,6 +265,25 @@ async fn request_access(
             }))
         }
     }
+}
+
+/// The caller's address: API Gateway's `sourceIp` (HTTP API or REST API
+/// request context) on Lambda, the TCP peer under `switchboard serve`.
+/// Never a header a client can set (`X-Forwarded-For`): the gateway sits
+/// directly behind API Gateway, which sets the context itself.
+fn source_ip(parts: &http::request::Parts) -> Option<std::net::IpAddr> {
+    use lambda_http::request::RequestContext;
+    let from_lambda = match parts.extensions.get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        _ => None,
+    };
+    from_lambda.and_then(|ip| ip.parse().ok()).or_else(|| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
 }
 
 /// `GET /graphql?query=…&variables=…&operationName=…` for queries; GraphiQL

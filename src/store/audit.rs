@@ -277,6 +277,7 @@ mod tests {
             changed_fields: vec!["input.name".into()],
             reason: None,
             request_id: None,
+            source_ip: None,
         };
         let event = change.event(EntityType::Account, account, Some(customer));
         let item = AuditItem::new(&event, 400);

@@ -1182,3 +1182,31 @@ async fn users_outside_a_customer_neither_see_nor_change_it() {
     assert_eq!(error_code(&body), "FORBIDDEN");
     assert_eq!(list(&app, json!({}), 10).await.len(), 1);
 }
+
+#[tokio::test]
+async fn locally_created_by_ip_is_the_peer_address() {
+    let app = TestApp::spawn().await;
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let body = serde_json::json!({
+        "query": "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { createdByIp } }",
+        "variables": {"input": {
+            "customerType": "PERSONAL", "firstName": "Ip", "lastName": "Peer",
+            "email": format!("peer-{tag}@example.com"), "password": "correct horse battery",
+            "country": "GB", "currency": "GBP"
+        }}
+    });
+    let mut request = http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", app.admin_token()))
+        .header("x-forwarded-for", "198.51.100.99")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(
+        "192.0.2.44:55123".parse::<std::net::SocketAddr>().unwrap(),
+    ));
+    let reply = app.send(request).await;
+    assert_eq!(
+        data(&reply.json())["createCustomer"]["createdByIp"],
+        "192.0.2.44"
+    );
+}

@@ -75,3 +75,36 @@ async fn graphiql_behind_a_stage_links_its_assets_and_endpoint_under_the_stage()
             .contains("src=\"/prod/graphiql/4.1.2/graphiql.min.js\"")
     );
 }
+
+#[tokio::test]
+async fn created_by_ip_comes_from_api_gateways_context_never_from_a_header() {
+    let app = TestApp::spawn().await;
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string("infra/events/http-api-v2-graphql.json").unwrap(),
+    )
+    .unwrap();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let mutation = serde_json::json!({
+        "query": "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { id createdByIp } }",
+        "variables": {"input": {
+            "customerType": "PERSONAL", "firstName": "Ip", "lastName": "Check",
+            "email": format!("ip-{tag}@example.com"), "password": "correct horse battery",
+            "country": "GB", "currency": "GBP"
+        }}
+    });
+    event["body"] = Value::String(mutation.to_string());
+    event["isBase64Encoded"] = Value::Bool(false);
+    event["headers"]["x-forwarded-for"] = Value::String("198.51.100.99".into());
+    let text = event
+        .to_string()
+        .replace("REPLACE_WITH_TOKEN", &app.admin_token());
+    let request = lambda_http::request::from_str(&text).expect("lambda_http parses the event");
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        data(&body)["createCustomer"]["createdByIp"],
+        "203.0.113.10",
+        "the request context's sourceIp, not X-Forwarded-For"
+    );
+}

@@ -201,6 +201,8 @@ pub struct Account {
     pub sub_account_count: u64,
     /// Last successful credential check.
     pub last_login: Option<DateTime<Utc>>,
+    /// The address of the request that created it, as the gateway saw it.
+    pub created_by_ip: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

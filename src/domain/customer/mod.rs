@@ -102,6 +102,8 @@ pub struct Customer {
     /// Whether a deletion started and has not finished; such a customer is
     /// only listed for operators, who finish it by deleting it again.
     pub deleting: bool,
+    /// The address of the request that created it, as the gateway saw it.
+    pub created_by_ip: Option<String>,
     /// The limits the platform set.
     pub quotas: quotas::Quotas,
     /// What the customer uses of them.

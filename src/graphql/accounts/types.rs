@@ -356,6 +356,11 @@ impl AccountNode {
             .ok_or_else(|| ApiError::internal("an account names a customer who does not exist"))?;
         Ok(customer.profile.telephony.into())
     }
+    /// The address of the request that created the account, as the
+    /// gateway saw it (API Gateway's source IP; the peer locally).
+    async fn created_by_ip(&self) -> Option<&str> {
+        self.0.created_by_ip.as_deref()
+    }
     /// How long the telephony edge may cache a credential check's answer
     /// (`EDGE_CACHE_SECONDS`, default 30): a block or a status change
     /// reaches the edge within this time.

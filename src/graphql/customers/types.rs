@@ -298,6 +298,12 @@ impl CustomerNode {
         self.read(ctx).await?;
         Ok(self.p().language.as_deref())
     }
+    /// The address of the request that created the customer, as the
+    /// gateway saw it (API Gateway's source IP; the peer locally).
+    async fn created_by_ip(&self, ctx: &Context<'_>) -> Result<Option<&str>, ApiError> {
+        self.read(ctx).await?;
+        Ok(self.0.created_by_ip.as_deref())
+    }
     /// The limits the platform set on the customer (`setCustomerQuotas`).
     async fn quotas(&self, ctx: &Context<'_>) -> Result<super::QuotasNode, ApiError> {
         self.read(ctx).await?;

@@ -80,6 +80,9 @@ struct AccountItem {
     search_text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_login: Option<String>,
+    /// The address of the request that created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_by_ip: Option<String>,
     created_at: String,
     updated_at: String,
     version: u64,
@@ -105,6 +108,7 @@ impl AccountItem {
             profile: self.profile,
             sub_account_count: self.sub_account_count,
             last_login: parse_time(self.last_login.as_deref())?,
+            created_by_ip: self.created_by_ip,
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
             version: self.version,

@@ -294,6 +294,7 @@ impl Accounts {
                 auth_token_expire_time: credential.expires_at.map(timestamp),
                 profile: new.profile.clone(),
                 last_login: None,
+                created_by_ip: change.source_ip.clone(),
                 created_at: now.clone(),
                 updated_at: now,
                 version: 1,

@@ -77,6 +77,7 @@ const NOT_PROFILE: &[&str] = &[
     "maxUsers",
     "maxPurchasedCps",
     "maxPurchasedConcurrentCalls",
+    "createdByIp",
 ];
 /// Index key attributes removed while a customer is being deleted (GSI1
 /// moves to [`keys::DELETING_CUSTOMERS`] instead).
@@ -185,6 +186,9 @@ struct CustomerItem {
     max_purchased_cps: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_purchased_concurrent_calls: Option<u32>,
+    /// The address of the request that created it (seed 000: createdByIP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_by_ip: Option<String>,
     created_at: String,
     updated_at: String,
     version: u64,
@@ -255,6 +259,7 @@ impl CustomerItem {
             max_users: None,
             max_purchased_cps: None,
             max_purchased_concurrent_calls: None,
+            created_by_ip: None,
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -346,6 +351,7 @@ impl CustomerItem {
                 .transpose()?,
             low_balance_alert_count: self.low_balance_alert_count,
             deleting: self.deleting.unwrap_or(false),
+            created_by_ip: self.created_by_ip,
             quotas: Quotas {
                 max_accounts: self.max_accounts,
                 max_users: self.max_users,

@@ -65,6 +65,7 @@ impl Customers {
             }
             let mut item = CustomerItem::new(&id, status, owner_id);
             item.set_profile(&profile);
+            item.created_by_ip.clone_from(&change.source_ip);
             let new_item = to_item(&item)?;
             ensure_fits(&new_item, "input")?;
             let put = Put::builder()
