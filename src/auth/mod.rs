@@ -50,6 +50,9 @@ pub struct Principal {
     /// The Switchboard user the caller acts as: the value of the configured
     /// user claim (`JWT_USER_CLAIM`, default `sub`), when present.
     pub user_id: Option<String>,
+    /// When the token was issued (`iat`), if it says: a user's sign-in is
+    /// recorded once per token, the first time one issued later is seen.
+    pub issued_at: Option<i64>,
 }
 
 /// Why a request is not authenticated. The message is safe to show.
@@ -81,6 +84,8 @@ struct Claims {
     client_id: Option<String>,
     #[serde(default)]
     token_use: Option<String>,
+    #[serde(default)]
+    iat: Option<serde_json::Number>,
     #[serde(default)]
     roles: Vec<String>,
     #[serde(default, rename = "cognito:groups")]
@@ -219,6 +224,7 @@ impl TokenVerifier {
             is_admin,
             platform_role,
             user_id,
+            issued_at: claims.iat.as_ref().and_then(serde_json::Number::as_i64),
         })
     }
 

@@ -250,6 +250,18 @@ async fn request_access(
     };
     match state.store.users().get(id).await {
         Ok(Some(user)) if user.status == UserStatus::Active => {
+            // A sign-in is recorded once per token: the first request with
+            // a token issued after the last recorded sign-in writes it,
+            // every later one finds it recorded and writes nothing.
+            if let Some(iat) = principal.issued_at
+                && user.last_login_at.is_none_or(|at| at.timestamp() < iat)
+                && let Err(err) = state.store.users().record_sign_in(user.id, iat).await
+            {
+                tracing::warn!(
+                    error = %crate::graphql::error::error_chain(&err),
+                    "the user's sign-in could not be recorded"
+                );
+            }
             Ok(RequestAccess::new(Caller::User(user.id)))
         }
         Ok(_) => Err(refused),

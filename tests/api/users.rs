@@ -942,3 +942,48 @@ async fn ownership_moves_on_from_an_owner_whose_user_item_is_gone() {
         .await;
     assert_eq!(data(&now)["customer"]["owner"]["id"], id_of(&heir));
 }
+
+#[tokio::test]
+async fn a_sign_in_is_recorded_once_per_token() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("signin").await;
+    let last = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            store
+                .users()
+                .get(user)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_login_at
+        }
+    };
+    assert_eq!(last(&app).await, None);
+    let token = app.token_for(user);
+    data(
+        &app.graphql_with(&token, "{ viewer { isAdmin } }", json!({}))
+            .await,
+    );
+    let first = last(&app)
+        .await
+        .expect("the first request with a token records the sign-in");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    data(
+        &app.graphql_with(&token, "{ viewer { isAdmin } }", json!({}))
+            .await,
+    );
+    assert_eq!(
+        last(&app).await,
+        Some(first),
+        "the same token writes nothing more"
+    );
+    // A token issued later is a new sign-in (iat has whole seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let newer = app.token_for(user);
+    data(
+        &app.graphql_with(&newer, "{ viewer { isAdmin } }", json!({}))
+            .await,
+    );
+    assert!(last(&app).await.unwrap() > first);
+}

@@ -342,3 +342,39 @@ impl Users {
         .await
     }
 }
+
+impl Users {
+    /// Records that user `id` signed in now, with a token issued at `iat`
+    /// (seconds): only while its recorded sign-in is older than that token,
+    /// so a token is recorded once however many requests carry it.
+    /// Bookkeeping: the version stays. A sign-in recorded meanwhile by a
+    /// concurrent request is no error.
+    pub async fn record_sign_in(&self, id: Uuid, iat: i64) -> Result<(), StoreError> {
+        let issued = chrono::DateTime::from_timestamp(iat, 0).unwrap_or_default();
+        let result = self
+            .db
+            .client
+            .update_item()
+            .table_name(self.db.table.as_ref())
+            .set_key(Some(key(keys::user(&id.to_string()))))
+            .update_expression("SET lastLoginAt = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(lastLoginAt) OR lastLoginAt < :issued)",
+            )
+            .expression_attribute_values(":now", s(timestamp(Utc::now())))
+            .expression_attribute_values(":issued", s(timestamp(issued)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(super::super::error::from_sdk(err)),
+        }
+    }
+}
