@@ -1,6 +1,7 @@
 //! The telephony edge's credential check, table-driven: every refusal
-//! reason and every customer status through the public API, as the
-//! `telephony-edge` platform role calls it, IPv4 and IPv6 rules and
+//! reason and every customer status through the public API, over HTTP and
+//! the Lambda event path alike, as the `telephony-edge` platform role calls
+//! it, IPv4 and IPv6 rules and
 //! Amazon's ranges (from a fixture, never the network) included.
 
 use serde_json::{Value, json};
@@ -37,23 +38,45 @@ async fn account(app: &TestApp, customer: Uuid, extra: &Value) -> Credentials {
     }
 }
 
-/// The check as the edge makes it; `Ok(())` or the refusal's
-/// (code, reason).
-async fn verify(app: &TestApp, c: &Credentials, ip: Option<&str>) -> Result<(), (String, Value)> {
-    let body = app
-        .graphql_with(
-            &app.platform_token("telephony-edge"),
-            VERIFY,
-            json!({"a": c.auth_id, "s": c.secret, "ip": ip}),
-        )
-        .await;
+/// `Ok(())` or a refusal's (code, reason), from a response body.
+fn outcome(body: &Value) -> Result<(), (String, Value)> {
     if body.get("errors").is_none() {
         return Ok(());
     }
     Err((
-        error_code(&body).to_owned(),
+        error_code(body).to_owned(),
         body["errors"][0]["extensions"]["reason"].clone(),
     ))
+}
+
+/// The check as the edge makes it, over HTTP and as an API Gateway event
+/// on the Lambda path; both must answer alike.
+async fn verify(app: &TestApp, c: &Credentials, ip: Option<&str>) -> Result<(), (String, Value)> {
+    let token = app.platform_token("telephony-edge");
+    let vars = json!({"a": c.auth_id, "s": c.secret, "ip": ip});
+    let over_http = outcome(&app.graphql_with(&token, VERIFY, vars.clone()).await);
+    let request = json!({"query": VERIFY, "variables": vars});
+    let over_lambda = outcome(&lambda_event(app, &token, &request).await);
+    assert_eq!(over_http, over_lambda, "HTTP and Lambda answer alike");
+    over_lambda
+}
+
+/// Sends `request` (a GraphQL body) as an HTTP API (v2) event through the
+/// router, as `lambda_http::run` would, and returns the response body.
+async fn lambda_event(app: &TestApp, token: &str, request: &Value) -> Value {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string("infra/events/http-api-v2-graphql.json").unwrap(),
+    )
+    .unwrap();
+    event["body"] = Value::String(request.to_string());
+    event["isBase64Encoded"] = Value::Bool(false);
+    let text = event.to_string().replace("REPLACE_WITH_TOKEN", token);
+    let parsed = lambda_http::request::from_str(&text).expect("lambda_http parses the event");
+    let response = app.router.clone().oneshot(parsed).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn refused(reason: &str) -> Result<(), (String, Value)> {
