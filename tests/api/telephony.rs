@@ -275,6 +275,26 @@ async fn the_answer_carries_what_the_edge_enforces_next() {
     );
     assert_eq!(answer["pricingTier"]["currency"], "USD");
     assert_eq!(answer["edgeCacheSeconds"], 15);
+    // The customer the decision read is the one the answer shows: no
+    // second read. The guard, the account, the customer; the stamp is
+    // not due (written by the check above).
+    let (watched, calls_of) = app.counted(&[("EDGE_CACHE_SECONDS", "15")]).await;
+    let again = watched
+        .graphql_with(
+            &watched.platform_token("telephony-edge"),
+            "mutation($a: String!, $s: String!) { verifyAccountCredentials(authId: $a, authSecret: $s) {
+                customerTelephony { internationalCalling } } }",
+            json!({"a": c.auth_id, "s": c.secret}),
+        )
+        .await;
+    assert_eq!(
+        data(&again)["verifyAccountCredentials"]["customerTelephony"]["internationalCalling"],
+        true
+    );
+    assert_eq!(
+        calls_of.take(),
+        std::collections::BTreeMap::from([("GetItem".to_owned(), 3)])
+    );
     // Members read the settings on the customer, not through an account.
     let member = app
         .graphql_with(

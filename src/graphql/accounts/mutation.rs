@@ -362,9 +362,19 @@ impl AccountMutation {
                 None => Ok(None),
             }
         })?;
-        let status = customer.map_or(crate::domain::customer::CustomerStatus::Terminated, |c| {
-            c.status
-        });
+        let status = customer
+            .as_ref()
+            .map_or(crate::domain::customer::CustomerStatus::Terminated, |c| {
+                c.status
+            });
+        // The answer's `customerTelephony` reads this customer again: give
+        // the request's loader the one just read instead of a second GetItem.
+        if let Some(customer) = customer {
+            crate::graphql::loaders::loaders(ctx)?
+                .customers
+                .feed_one(customer.id, customer)
+                .await;
+        }
         let master_profile = match (account.parent_account_id, &master) {
             (Some(_), Some(m)) => Some(&m.profile),
             (Some(_), None) => return Err(refused(Refusal::MasterRefused)),
